@@ -1,0 +1,1 @@
+"""Trajectory: placement trajectories for college students, learned from alumni."""

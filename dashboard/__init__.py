@@ -1,0 +1,1 @@
+"""The Streamlit app: entry point, navigation and helpers shared by pages."""
