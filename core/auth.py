@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -97,3 +99,22 @@ def authenticate(session: Session, username: str, password: str) -> Viewer:
     return Viewer(
         user_id=user.id, username=user.username, role=user.role, student_id=user.student_id
     )
+
+
+# Length of a generated one-time password, in URL-safe characters (~72 bits).
+ONE_TIME_PASSWORD_LENGTH = 12
+
+
+def create_student_account(session: Session, student_id: int, roll_number: str) -> tuple[str, str]:
+    """Create the sign-in account of a student and return (user name, password).
+
+    The password is random, shown once to staff to hand out, stored only as its
+    hash, and must be changed at the first sign-in. The user name is the roll
+    number in lower case.
+    """
+    password = secrets.token_urlsafe(ONE_TIME_PASSWORD_LENGTH)[:ONE_TIME_PASSWORD_LENGTH]
+    username = roll_number.strip().lower()
+    create_user(
+        session, username, password, Role.STUDENT, student_id=student_id, must_change_password=True
+    )
+    return username, password
