@@ -44,14 +44,19 @@ def require_role(
         return
     allowed = ", ".join(sorted(role.value for role in roles))
     audit.record_denial(session, viewer, action, detail={"required_roles": allowed})
-    raise AccessDenied(f"{action} is not allowed for role {viewer.role.value}; it needs {allowed}")
+    raise AccessDenied(
+        f"{action} is not allowed for role {viewer.role.value}: it needs {allowed}"
+    )
 
 
-def require_student_access(session: Session, viewer: Viewer, student_id: int, action: str) -> None:
+def require_student_access(
+    session: Session, viewer: Viewer, student_id: int, action: str
+) -> None:
     """Raise ``AccessDenied`` unless ``viewer`` may read student ``student_id``.
 
     A student reads only their own record; officers and admins read any.
-    Staff read no student data.
+    Staff read no student records through this check (they reach students only
+    through import records), and never wellbeing data.
     """
     if viewer.role in STUDENT_READERS:
         return
@@ -60,6 +65,23 @@ def require_student_access(session: Session, viewer: Viewer, student_id: int, ac
     audit.record_denial(
         session,
         viewer,
-        action, target_kind="student", target_id=str(student_id), detail={}
+        action,
+        target_kind="student",
+        target_id=str(student_id),
+        detail={},
     )
-    raise AccessDenied(f"{action}: {viewer.role.value} {viewer.username!r} may not read this student")
+    raise AccessDenied(
+        f"{action}: {viewer.role.value} {viewer.username!r} may not read this student"
+    )
+
+
+def require_own_student(session: Session, viewer: Viewer, action: str) -> int:
+    """Return the viewer's own student id, or raise ``AccessDenied``.
+
+    For actions only a student takes on their own record, such as entering
+    skills or wellbeing data or granting consent.
+    """
+    if viewer.role is Role.STUDENT and viewer.student_id is not None:
+        return viewer.student_id
+    audit.record_denial(session, viewer, action, detail={"required_roles": "student"})
+    raise AccessDenied(f"{action} is only allowed for a student on their own record")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
-from db.session import session_scope
+from db.session import WRITE_OPTION, session_scope
 
 if TYPE_CHECKING:
     from core.access import Viewer
@@ -58,12 +58,32 @@ def record_denial(
     transaction, so it survives when the caller rolls back.
     """
     logger.warning("access denied: user_id=%s action=%s", viewer.user_id, action)
-    with session_scope(session.get_bind().engine) as denial_session:
+
+    def write(target: Session) -> None:
         record(
-            denial_session,
+            target,
             viewer,
             "access_denied",
             target_kind=target_kind,
             target_id=target_id,
             detail={"attempted": action, **detail},
         )
+
+    if _holds_sqlite_write_lock(session):
+        # A second SQLite connection would wait for this session's write lock
+        # until the busy timeout and then fail, so the entry joins the caller's
+        # transaction instead.
+        # NOTE: on SQLite inside write_scope the entry is lost if the caller
+        # rolls back; data functions that may refuse run in session_scope.
+        write(session)
+        session.flush()
+        return
+    with session_scope(session.get_bind().engine) as denial_session:
+        write(denial_session)
+
+
+def _holds_sqlite_write_lock(session: Session) -> bool:
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    return bool(connection.get_execution_options().get(WRITE_OPTION))
