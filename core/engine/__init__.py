@@ -1,0 +1,35 @@
+"""The trajectory engine: match students to similar alumni and score them.
+
+Entry point for a rescoring run (the CLI, the admin page and the demo data call it)::
+
+    from core.engine.service import rescore_students
+
+    rescore_students(
+        engine,                 # sqlalchemy.Engine
+        *,
+        student_ids=None,       # Sequence[int] | None: None rescores everyone
+        now=None,               # datetime | None (UTC): time stamped on new rows
+        progress=None,          # Callable[[int, int], None] | None: (done, total)
+        triggered_by=None,      # core.access.Viewer | None: audited when given
+        only_changed=False,     # skip students whose inputs did not change
+    ) -> RescoreSummary
+
+The method, step by step (each step is documented in its module):
+
+1. ``features``: one pipeline for students and alumni. The matching features are GPA,
+   attendance and every further numeric column both sides carry. Each major is
+   standardised on its own alumni; constant or empty columns get zero weight;
+   missing values are imputed with the pool mean, and the share of features a
+   student actually has lowers the confidence.
+2. ``matching``: the k nearest alumni of the student's major (k clipped to the pool),
+   with a fallback to all majors when the major has fewer than
+   ``MIN_MAJOR_ALUMNI`` alumni, and an explicit abstention when it has none.
+3. ``scoring``: Gaussian-weighted outcome shares of the neighbours, smoothed towards
+   the pool's base rates, give the four outcome probabilities; the 0-100 score,
+   its margin of error and the confidence follow from them.
+4. ``explaining`` and ``recommending``: anonymised evidence, feature drivers, and
+   recommendations whose points come from rescoring the student with a gap closed.
+5. ``trends``: trend and velocity from the student's previous score.
+"""
+
+ENGINE_VERSION = "1.0"

@@ -1,0 +1,192 @@
+"""Bulk reads of the engine's inputs into pandas frames (float64, never Decimal)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_, func, select
+
+from db.models import (
+    Alumnus,
+    DigitalWellbeing,
+    FeatureVector,
+    Skill,
+    SkillCatalogueEntry,
+    Student,
+    SubjectMark,
+    TrajectoryScore,
+)
+
+# Days of wellbeing rows averaged into the focus score.
+FOCUS_WINDOW_DAYS = 30
+
+_ALUMNI_COLUMNS = (
+    Alumnus.id,
+    Alumnus.major,
+    Alumnus.graduation_year,
+    Alumnus.gpa,
+    Alumnus.attendance,
+    Alumnus.placement_status,
+    Alumnus.company_tier,
+    Alumnus.role_title,
+    Alumnus.salary_text,
+    Alumnus.salary_min_lpa,
+    Alumnus.salary_max_lpa,
+    Alumnus.gender,
+    Alumnus.extra_features,
+)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    # Enum members and None both become plain objects: the value string or None.
+    return values.map(lambda value: None if value is None else str(value))
+
+
+def load_alumni(connection: Connection) -> pd.DataFrame:
+    """Read every alumnus with its numeric extras expanded into columns.
+
+    An extra column that clashes with a model column is ignored, so an extra can
+    never overwrite GPA or the outcome.
+    """
+    result = connection.execute(select(*_ALUMNI_COLUMNS).order_by(Alumnus.id))
+    rows = result.all()
+    frame = pd.DataFrame(rows, columns=list(result.keys()))
+    for column in ("placement_status", "company_tier"):
+        frame[column] = _text(frame[column]) if len(frame) else frame[column]
+    for column in ("gpa", "attendance", "salary_min_lpa", "salary_max_lpa"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    extras = pd.DataFrame.from_records(
+        [value or {} for value in frame.pop("extra_features")], index=frame.index
+    )
+    extras = extras.drop(columns=[c for c in extras.columns if c in frame.columns])
+    extras = extras.apply(pd.to_numeric, errors="coerce").astype(float)
+    return pd.concat([frame, extras], axis=1)
+
+
+def alumni_fingerprint(connection: Connection) -> str:
+    """Return a short fingerprint of the alumni table: count, max id, latest row."""
+    count, max_id, latest = connection.execute(
+        select(func.count(Alumnus.id), func.max(Alumnus.id), func.max(Alumnus.created_at))
+    ).one()
+    return f"{count}:{max_id}:{latest}"
+
+
+def load_students(
+    connection: Connection, student_ids: Sequence[int] | None, now: datetime
+) -> pd.DataFrame:
+    """Read students with their readiness inputs and their previous score.
+
+    Columns besides the student's own: ``skill_weighted_sum``, ``skill_weight_sum``
+    and ``skill_score`` (skills weighted by the catalogue's market weight when the
+    catalogue lists the skill, else by the skill's own weight), ``focus_score``
+    (mean of the last ``FOCUS_WINDOW_DAYS`` days), ``marks_mean``,
+    ``previous_score``, ``previous_at`` and ``stored_hash``.
+    """
+    query = select(
+        Student.id,
+        Student.major,
+        Student.gpa,
+        Student.attendance,
+        Student.weekly_study_hours,
+        Student.project_count,
+        Student.internship_count,
+        Student.updated_at,
+        FeatureVector.source_hash.label("stored_hash"),
+    ).outerjoin(FeatureVector, FeatureVector.id == Student.feature_vector_id)
+    if student_ids is not None:
+        query = query.where(Student.id.in_(list(student_ids)))
+    result = connection.execute(query.order_by(Student.id))
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in ("gpa", "attendance", "weekly_study_hours", "project_count",
+                   "internship_count"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame = frame.set_index("id", drop=False)
+
+    weight = func.coalesce(SkillCatalogueEntry.market_weight, Skill.market_weight)
+    skills = _grouped(
+        connection,
+        select(
+            Skill.student_id,
+            func.sum(weight * Skill.proficiency).label("skill_weighted_sum"),
+            func.sum(weight).label("skill_weight_sum"),
+        )
+        .outerjoin(SkillCatalogueEntry, SkillCatalogueEntry.name == Skill.name)
+        .group_by(Skill.student_id),
+    )
+    since = (now - timedelta(days=FOCUS_WINDOW_DAYS)).date()
+    focus = _grouped(
+        connection,
+        select(
+            DigitalWellbeing.student_id,
+            func.avg(DigitalWellbeing.focus_score).label("focus_score"),
+        )
+        .where(DigitalWellbeing.date >= since)
+        .group_by(DigitalWellbeing.student_id),
+    )
+    marks = _grouped(
+        connection,
+        select(SubjectMark.student_id, func.avg(SubjectMark.marks).label("marks_mean"))
+        .group_by(SubjectMark.student_id),
+    )
+    frame = frame.join(skills).join(focus).join(marks)
+    frame["skill_score"] = frame["skill_weighted_sum"] / frame["skill_weight_sum"]
+    return frame.join(_previous_scores(connection, now)).reset_index(drop=True)
+
+
+def _grouped(connection: Connection, query: object) -> pd.DataFrame:
+    result = connection.execute(query)  # type: ignore[call-overload]
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = frame.set_index("student_id")
+    return frame.apply(pd.to_numeric, errors="coerce").astype(float)
+
+
+def _previous_scores(connection: Connection, now: datetime) -> pd.DataFrame:
+    latest = (
+        select(
+            TrajectoryScore.student_id,
+            func.max(TrajectoryScore.computed_at).label("computed_at"),
+        )
+        .where(TrajectoryScore.score.is_not(None), TrajectoryScore.computed_at <= now)
+        .group_by(TrajectoryScore.student_id)
+        .subquery()
+    )
+    query = select(
+        TrajectoryScore.student_id,
+        TrajectoryScore.score.label("previous_score"),
+        TrajectoryScore.computed_at.label("previous_at"),
+    ).join(
+        latest,
+        and_(
+            latest.c.student_id == TrajectoryScore.student_id,
+            latest.c.computed_at == TrajectoryScore.computed_at,
+        ),
+    )
+    result = connection.execute(query)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = frame.drop_duplicates("student_id").set_index("student_id")
+    frame["previous_score"] = frame["previous_score"].astype(float)
+    return frame
+
+
+def load_skills(connection: Connection, student_ids: np.ndarray) -> pd.DataFrame:
+    """Read each skill with the market weight it scores with (catalogue first)."""
+    weight = func.coalesce(SkillCatalogueEntry.market_weight, Skill.market_weight)
+    query = (
+        select(
+            Skill.student_id,
+            Skill.name,
+            Skill.proficiency,
+            weight.label("market_weight"),
+        )
+        .outerjoin(SkillCatalogueEntry, SkillCatalogueEntry.name == Skill.name)
+        .order_by(Skill.student_id, Skill.name)
+    )
+    result = connection.execute(query)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = frame[frame["student_id"].isin(student_ids)]
+    for column in ("proficiency", "market_weight"):
+        frame[column] = frame[column].astype(float)
+    return frame

@@ -1,0 +1,218 @@
+"""Recommendations: the gaps to alumni one tier up, each priced by rescoring.
+
+For a student predicted at tier T, the target group is the placed alumni of the next
+better tier (Not Placed -> Tier3 -> Tier2 -> Tier1; Tier1 keeps Tier1) in the pool
+the student was matched in. For each matching feature on which the student is below
+that group's median, the student is rescored with the value set to the median, and
+the recommendation's points are the score difference. Alumni records carry no
+skills or wellbeing data, so those gaps are measured against fixed targets instead
+(``SKILL_TARGET`` proficiency for each skill, ``FOCUS_TARGET`` focus score), and
+priced by rescoring the readiness component the same way. Only gaps worth at least
+``MIN_POINTS`` become recommendations. The points are an association in past data,
+not a promise, and every description says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.engine.features import feature_label, readiness_score
+from core.engine.scoring import OUTCOMES, READINESS_WEIGHT, ScoreResult, TrajectoryModel
+
+SKILL_TARGET = 80.0
+FOCUS_TARGET = 70.0
+MIN_POINTS = 0.5
+
+ASSOCIATION_NOTE = (
+    "This estimate comes from past alumni outcomes; it is an association, not a promise."
+)
+
+TIMELINES = {
+    "gpa": "next semester",
+    "attendance": "4-6 weeks",
+    "internship_count": "next vacation",
+    "project_count": "2-3 months",
+    "weekly_study_hours": "2-4 weeks",
+    "skill": "6-8 weeks",
+    "wellbeing": "2-4 weeks",
+}
+
+
+def impact_of(points: float) -> str:
+    """Return the impact level of a recommendation worth ``points`` score points."""
+    if points >= 5.0:
+        return "high"
+    if points >= 2.0:
+        return "medium"
+    return "low"
+
+
+def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
+    """Return the feature medians of each pool's placed alumni per outcome class."""
+    medians: dict[tuple[str, int], np.ndarray] = {}
+    for key, pool in model.matcher.pools.items():
+        codes = model.outcomes[pool.rows]
+        matrix = model.matcher.matrix[pool.rows]
+        for code in range(len(OUTCOMES) - 1):
+            members = matrix[codes == code]
+            if len(members):
+                with np.errstate(all="ignore"):
+                    medians[(key, code)] = np.nanmedian(members, axis=0)
+    return medians
+
+
+def _row(
+    position: int, category: str, title: str, description: str, points: float
+) -> dict[str, Any]:
+    return {
+        "position": position,
+        "category": category,
+        "title": title,
+        "description": f"{description} {ASSOCIATION_NOTE}",
+        "impact": impact_of(points),
+        "estimated_points": round(points, 1),
+        "timeline": TIMELINES.get(category.split(":")[0], "this semester"),
+    }
+
+
+def feature_recommendations(
+    model: TrajectoryModel, students: pd.DataFrame, result: ScoreResult
+) -> list[dict[str, Any]]:
+    """Recommend closing each matching-feature gap to the tier-up median."""
+    students = students.reset_index(drop=True)
+    medians = target_medians(model)
+    keys = result.neighbours.pool_key
+    target_code = np.clip(result.predicted - 1, 0, None)
+    rows: list[dict[str, Any]] = []
+    for column, feature in enumerate(model.features):
+        targets = np.full(len(students), np.nan)
+        for position in np.flatnonzero(result.predicted >= 0):
+            key = keys[position]
+            values = medians.get((str(key), int(target_code[position])))
+            if values is not None:
+                targets[position] = values[column]
+        current = pd.to_numeric(students.get(feature), errors="coerce")
+        current_values = (
+            current.to_numpy(dtype=float)
+            if current is not None
+            else np.full(len(students), np.nan)
+        )
+        gap = ~np.isnan(targets) & ~(current_values >= targets)
+        positions = np.flatnonzero(gap)
+        if not len(positions):
+            continue
+        changed = students.iloc[positions].copy()
+        changed[feature] = targets[positions]
+        rescored = model.score(changed)
+        gains = rescored.score - result.score[positions]
+        for offset, position in enumerate(positions):
+            points = float(gains[offset])
+            if not points >= MIN_POINTS:
+                continue
+            tier = OUTCOMES[int(target_code[position])]
+            label = feature_label(feature)
+            label = label if label.isupper() else label.lower()
+            target = targets[position]
+            rows.append(
+                _row(
+                    int(position),
+                    feature,
+                    f"Raise {label} to {target:.1f}",
+                    f"Placed alumni at {tier} in your comparison group had a median "
+                    f"{label} of {target:.1f}; yours is "
+                    f"{_format(current_values[position])}.",
+                    points,
+                )
+            )
+    return rows
+
+
+def _format(value: float) -> str:
+    return "not recorded" if np.isnan(value) else f"{value:.1f}"
+
+
+def readiness_recommendations(
+    students: pd.DataFrame,
+    skills: pd.DataFrame,
+    result: ScoreResult,
+    *,
+    study_hours_shared: bool,
+) -> list[dict[str, Any]]:
+    """Recommend raising each weak skill and a low focus score, priced by rescoring.
+
+    ``skills`` has one row per skill: ``position`` (the student's row in
+    ``students``), ``name``, ``proficiency`` and ``market_weight``. ``students``
+    carries ``skill_weighted_sum`` and ``skill_weight_sum`` for the current
+    market-weighted skill score.
+    """
+    students = students.reset_index(drop=True)
+    rows: list[dict[str, Any]] = []
+    scored = result.predicted >= 0
+
+    weak = skills[
+        (skills["proficiency"] < SKILL_TARGET) & scored[skills["position"].to_numpy()]
+    ]
+    if len(weak):
+        positions = weak["position"].to_numpy()
+        changed = students.iloc[positions].copy()
+        weight_sum = changed["skill_weight_sum"].to_numpy(dtype=float)
+        raised = changed["skill_weighted_sum"].to_numpy(dtype=float) + weak[
+            "market_weight"
+        ].to_numpy(dtype=float) * (SKILL_TARGET - weak["proficiency"].to_numpy(dtype=float))
+        changed["skill_score"] = raised / weight_sum
+        gains = _readiness_gain(changed, positions, result, study_hours_shared)
+        for offset, skill in enumerate(weak.itertuples(index=False)):
+            points = float(gains[offset])
+            if points >= MIN_POINTS:
+                demand = {0.5: "low", 1.0: "normal", 2.0: "high"}.get(
+                    float(skill.market_weight), "normal"
+                )
+                rows.append(
+                    _row(
+                        int(skill.position),
+                        f"skill:{skill.name}",
+                        f"Build {skill.name} to {SKILL_TARGET:.0f}",
+                        f"Your {skill.name} proficiency is {skill.proficiency:.0f}; "
+                        f"the skill has {demand} market demand.",
+                        points,
+                    )
+                )
+
+    focus = pd.to_numeric(students.get("focus_score"), errors="coerce")
+    if focus is not None:
+        low_focus = np.flatnonzero((focus.to_numpy(dtype=float) < FOCUS_TARGET) & scored)
+        if len(low_focus):
+            changed = students.iloc[low_focus].copy()
+            changed["focus_score"] = FOCUS_TARGET
+            gains = _readiness_gain(changed, low_focus, result, study_hours_shared)
+            for offset, position in enumerate(low_focus):
+                points = float(gains[offset])
+                if points >= MIN_POINTS:
+                    rows.append(
+                        _row(
+                            int(position),
+                            "wellbeing",
+                            f"Raise your focus score to {FOCUS_TARGET:.0f}",
+                            "Your average focus score over the last 30 days is "
+                            f"{focus.iloc[position]:.0f}: less social screen time "
+                            "and steadier sleep raise it.",
+                            points,
+                        )
+                    )
+    return rows
+
+
+def _readiness_gain(
+    changed: pd.DataFrame,
+    positions: np.ndarray,
+    result: ScoreResult,
+    study_hours_shared: bool,
+) -> np.ndarray:
+    readiness = readiness_score(changed, study_hours_shared=study_hours_shared)
+    new_score = np.clip(
+        result.alumni_score[positions] + READINESS_WEIGHT * (readiness - 50.0), 0, 100
+    )
+    return np.asarray(new_score - result.score[positions])

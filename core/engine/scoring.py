@@ -1,0 +1,194 @@
+"""From matched alumni to probabilities, a 0-100 score, a margin and a confidence.
+
+Notation for one student: neighbours i = 1..n at scaled distances d_i, with outcome
+class c_i and outcome value v_i (``OUTCOME_VALUES``).
+
+Weights
+    w_i = exp(-(d_i^2 - d_min^2) / 2): a Gaussian kernel with a bandwidth of one
+    standard deviation, divided by the nearest neighbour's weight so that far
+    neighbourhoods do not underflow (the ratio is unchanged).
+Probabilities
+    q_c = sum_i w_i [c_i = c] / sum_i w_i, the weighted outcome shares, smoothed
+    towards the pool's base rates pi_c with ``PRIOR_STRENGTH`` pseudo-neighbours:
+    p_c = (n q_c + a pi_c) / (n + a). The smoothing counts neighbours, not weights,
+    so that p is an increasing affine map of q and a score that rises with q keeps
+    rising.
+Score
+    S = sum_c p_c value_c with values Tier1 100, Tier2 75, Tier3 50, Not Placed 0,
+    then shifted by readiness: score = clip(S + ``READINESS_WEIGHT`` (R - 50), 0, 100).
+Margin of error
+    A normal-approximation 95 % interval on the weighted mean outcome value. With
+    the weighted variance s^2 of v_i and the effective count n_eff = (sum w)^2 /
+    sum w^2, one pseudo-observation of the largest possible variance (50^2 for
+    values in [0, 100]) keeps a unanimous small neighbourhood from a zero margin:
+    margin = 1.96 sqrt((s^2 n_eff + 2500 a) / (n_eff + a)^2). For a fixed mix it
+    falls as n_eff grows, since s^2 <= 2500. It is then multiplied by (1 + d_bar),
+    d_bar the weighted mean distance, and by ``FALLBACK_MARGIN_FACTOR`` for a
+    fallback to all majors, and capped at 100.
+Confidence
+    n_eff / (n_eff + ``CONFIDENCE_HALF_COUNT``) x 1 / (1 + d_bar) x the share of
+    features present x ``FALLBACK_CONFIDENCE_FACTOR`` for a fallback.
+
+Alumni placed with no known tier count as Tier3, the lowest placed tier, so the
+engine never assumes a better tier than the data shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.engine.features import readiness_score
+from core.engine.matching import DEFAULT_K, Matcher, Neighbours
+
+OUTCOMES = ("Tier1", "Tier2", "Tier3", "Not Placed")
+OUTCOME_VALUES = np.array([100.0, 75.0, 50.0, 0.0])
+NOT_PLACED = 3
+
+PRIOR_STRENGTH = 1.0
+READINESS_WEIGHT = 0.2
+FALLBACK_MARGIN_FACTOR = 1.5
+FALLBACK_CONFIDENCE_FACTOR = 0.5
+CONFIDENCE_HALF_COUNT = 5.0
+_Z_95 = 1.96
+_MAX_VARIANCE = 50.0**2
+
+ABSTAIN_NO_ALUMNI = "not enough comparable alumni: no alumni of this major"
+ABSTAIN_EMPTY = "not enough comparable alumni: no alumni have been imported"
+
+
+def outcome_codes(alumni: pd.DataFrame) -> np.ndarray:
+    """Return each alumnus's outcome class: 0-2 for Tier1-3, 3 for not placed.
+
+    Placed alumni without a known tier count as Tier3 (class 2).
+    """
+    placed = alumni["placement_status"].astype(str).to_numpy() == "Placed"
+    tiers = alumni["company_tier"].astype(object).where(alumni["company_tier"].notna())
+    tier_codes = tiers.map({"Tier1": 0, "Tier2": 1, "Tier3": 2}).fillna(2)
+    return np.where(placed, tier_codes.to_numpy(dtype=np.int64), NOT_PLACED)
+
+
+@dataclass
+class ScoreResult:
+    """Engine output for a batch of students; NaN in the rows that abstain."""
+
+    probabilities: np.ndarray
+    score: np.ndarray
+    alumni_score: np.ndarray
+    margin: np.ndarray
+    confidence: np.ndarray
+    predicted: np.ndarray
+    neighbour_count: np.ndarray
+    readiness: np.ndarray
+    abstain_reason: list[str | None]
+    neighbours: Neighbours
+
+    @property
+    def placed_probability(self) -> np.ndarray:
+        """Probability of any placement (1 minus the not-placed probability)."""
+        return 1.0 - self.probabilities[:, NOT_PLACED]
+
+
+class TrajectoryModel:
+    """Matching and scoring fitted once on an alumni frame, reused for many batches.
+
+    Parameters
+    ----------
+    alumni : DataFrame
+        Columns ``major``, ``placement_status``, ``company_tier`` and the features.
+    features : sequence of str
+        Matching features (see ``features.shared_features``).
+    k : int, default=DEFAULT_K
+        Neighbours per student before clipping to the pool size.
+    """
+
+    def __init__(
+        self, alumni: pd.DataFrame, features: Sequence[str], k: int = DEFAULT_K
+    ) -> None:
+        self.alumni = alumni.reset_index(drop=True)
+        self.features = list(features)
+        self.matcher = Matcher(self.alumni, self.features, k)
+        self.outcomes = outcome_codes(self.alumni)
+        counts = np.bincount(self.outcomes, minlength=len(OUTCOMES)).astype(float)
+        self.base_rates = counts / max(counts.sum(), 1.0)
+        self.values = OUTCOME_VALUES[self.outcomes]
+
+    def score(self, students: pd.DataFrame) -> ScoreResult:
+        """Score ``students`` (columns ``major``, the features, readiness inputs).
+
+        Returns
+        -------
+        ScoreResult
+            One row per student, in the order of ``students``.
+        """
+        students = students.reset_index(drop=True)
+        neighbours = self.matcher.neighbours(students)
+        shared_hours = "weekly_study_hours" in self.features
+        readiness = readiness_score(students, study_hours_shared=shared_hours)
+        return self.score_neighbours(neighbours, readiness)
+
+    def score_neighbours(
+        self, neighbours: Neighbours, readiness: np.ndarray
+    ) -> ScoreResult:
+        """Turn matched neighbours and readiness into the engine's outputs."""
+        valid = neighbours.alumni >= 0
+        count = valid.sum(axis=1)
+        distances = np.where(valid, neighbours.distances, 0.0)
+        nearest = np.where(count > 0, distances.min(axis=1, initial=np.inf, where=valid), 0)
+        weights = np.where(valid, np.exp(-(distances**2 - nearest[:, None] ** 2) / 2), 0.0)
+        weight_sum = weights.sum(axis=1)
+        safe_sum = np.where(weight_sum > 0, weight_sum, 1.0)
+
+        positions = np.where(valid, neighbours.alumni, 0)
+        onehot = np.eye(len(OUTCOMES))[self.outcomes[positions]] if len(
+            self.outcomes
+        ) else np.zeros((*positions.shape, len(OUTCOMES)))
+        shares = (weights[:, :, None] * onehot).sum(axis=1) / safe_sum[:, None]
+        n = count[:, None].astype(float)
+        probabilities = (n * shares + PRIOR_STRENGTH * self.base_rates) / (
+            n + PRIOR_STRENGTH
+        )
+        alumni_score = probabilities @ OUTCOME_VALUES
+        score = np.clip(alumni_score + READINESS_WEIGHT * (readiness - 50.0), 0, 100)
+
+        values = self.values[positions] if len(self.values) else np.zeros_like(weights)
+        mean_value = (weights * values).sum(axis=1) / safe_sum
+        variance = (weights * (values - mean_value[:, None]) ** 2).sum(axis=1) / safe_sum
+        effective = weight_sum**2 / np.maximum((weights**2).sum(axis=1), 1e-300)
+        mean_distance = (weights * distances).sum(axis=1) / safe_sum
+        margin = _Z_95 * np.sqrt(
+            (variance * effective + _MAX_VARIANCE * PRIOR_STRENGTH)
+            / (effective + PRIOR_STRENGTH) ** 2
+        )
+        margin *= (1.0 + mean_distance) * np.where(
+            neighbours.fallback, FALLBACK_MARGIN_FACTOR, 1.0
+        )
+        confidence = (
+            effective
+            / (effective + CONFIDENCE_HALF_COUNT)
+            / (1.0 + mean_distance)
+            * neighbours.share_present
+            * np.where(neighbours.fallback, FALLBACK_CONFIDENCE_FACTOR, 1.0)
+        )
+
+        abstain = ~neighbours.matched | (count == 0)
+        reasons: list[str | None] = [
+            (ABSTAIN_NO_ALUMNI if len(self.alumni) else ABSTAIN_EMPTY) if flag else None
+            for flag in abstain
+        ]
+        nan = np.where(abstain, np.nan, 1.0)
+        return ScoreResult(
+            probabilities=probabilities * nan[:, None],
+            score=score * nan,
+            alumni_score=alumni_score * nan,
+            margin=np.minimum(margin, 100.0) * nan,
+            confidence=np.clip(confidence, 0.0, 1.0) * nan,
+            predicted=np.where(abstain, -1, probabilities.argmax(axis=1)),
+            neighbour_count=np.where(abstain, 0, count),
+            readiness=readiness,
+            abstain_reason=reasons,
+            neighbours=neighbours,
+        )
