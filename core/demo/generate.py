@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from core.student_data import focus_score
+
 # Majors with their share of the intake, a code for roll numbers, and how much
 # easier (positive) or harder placement is than average in that major.
 MAJORS: tuple[tuple[str, float, str, float], ...] = (
@@ -115,8 +117,6 @@ SKILL_CATALOGUE: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
     ("Microsoft Excel", 0.5, "Widely held, so it rarely separates candidates.", ()),
     ("Photoshop", 0.5, "Seldom asked for in engineering placements.", ()),
 )
-
-WELLBEING_NOTICE_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -350,26 +350,17 @@ def generate_wellbeing(
             "sleep_hours": np.round(sleep, 2),
         }
     )
-    wellbeing["focus_score"] = demo_focus_score(wellbeing)
-    return consents, wellbeing
-
-
-def demo_focus_score(rows: pd.DataFrame) -> np.ndarray:
-    """Return a 0-100 focus score from sleep, study-app and social-media hours.
-
-    Seven to nine hours of sleep and study time raise it; social-media time
-    lowers it.
-    """
-    # NOTE: a demo heuristic, not the wellbeing page's own formula. Rows entered
-    # by students are scored by that page's code and may differ.
-    sleep_gap = np.abs(rows["sleep_hours"].to_numpy() - 8.0)
-    score = (
-        70
-        - 8 * np.maximum(sleep_gap - 1.0, 0)
-        + 4 * rows["study_app_hours"].to_numpy()
-        - 5 * rows["social_hours"].to_numpy()
+    # The wellbeing page's own formula, so demo rows match rows students enter.
+    wellbeing["focus_score"] = list(
+        map(
+            focus_score,
+            wellbeing["screen_time_hours"],
+            wellbeing["social_hours"],
+            wellbeing["study_app_hours"],
+            wellbeing["sleep_hours"],
+        )
     )
-    return np.round(np.clip(score, 0, 100), 1)
+    return consents, wellbeing
 
 
 def generate_drift(

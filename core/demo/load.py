@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from core.auth import ONE_TIME_PASSWORD_LENGTH, create_student_account, create_user
 from core.demo import history
-from core.demo.generate import WELLBEING_NOTICE_VERSION, DemoFrames, generate
+from core.demo.generate import DemoFrames, generate
+from core.student_data import CONSENT_NOTICE_VERSION
 from db.models import (
     Alumnus,
     DigitalWellbeing,
@@ -161,7 +162,7 @@ def _write_base(
     counts["skills"] = _insert_by_student(session, Skill, frames.skills, student_ids)
 
     consents = frames.consents.assign(
-        notice_version=WELLBEING_NOTICE_VERSION,
+        notice_version=CONSENT_NOTICE_VERSION,
         granted_at=now - timedelta(days=WELLBEING_DAYS + 2),
     )
     counts["wellbeing consents"] = _insert_by_student(
