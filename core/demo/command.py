@@ -46,7 +46,6 @@ def _print_summary(summary: DemoSummary) -> None:
     print("Wrote demo data:")
     for table, count in summary.counts.items():
         print(f"  {count:>7,} {table}")
-    print(f"Score history: {summary.history_source}.")
     if not summary.accounts:
         return
     print("\nAccounts (one-time passwords, shown only now; change them at sign-in):")

@@ -193,7 +193,7 @@ def generate_alumni(
     features = _academics(rng, count, major_index)
     strength = _strength(rng, features)
 
-    placed = rng.random(count) < _sigmoid(1.6 * strength + 0.7)
+    placed = rng.random(count) < _sigmoid(1.6 * strength + 1.1)
     tier_draw = strength + rng.normal(0, 0.5, count)
     tier = np.where(tier_draw > 0.5, "Tier2", "Tier3").astype(object)
     tier[tier_draw > 1.6] = "Tier1"

@@ -70,7 +70,6 @@ class DemoSummary:
 
     counts: dict[str, int]
     accounts: list[DemoAccount] = field(default_factory=list)
-    history_source: str = ""
 
 
 def _report(progress: ProgressCallback | None, fraction: float, message: str) -> None:
@@ -256,13 +255,10 @@ def load_demo_data(
     run_times = [
         now - HISTORY_INTERVAL * (HISTORY_RUNS - 1 - run) for run in range(HISTORY_RUNS)
     ]
-    counts["score rows"], source = history.write_history(
-        engine,
-        frames,
-        student_ids,
-        run_times,
-        history_progress,
-        np.random.default_rng([seed, 1]),
+    scores, recommendations = history.write_history(
+        engine, frames, student_ids, run_times, history_progress
     )
+    counts["trajectory scores"] = scores
+    counts["recommendations"] = recommendations
     _report(progress, 1.0, "done")
-    return DemoSummary(counts=counts, accounts=created, history_source=source)
+    return DemoSummary(counts=counts, accounts=created)
