@@ -41,6 +41,8 @@ def session_idle_minutes() -> int:
 
 # Public placement spreadsheets and fault cases kept beside the project checkout.
 # Tests and benchmarks read them from here; the product never ships them.
-SHARED_DIR = Path(os.environ.get("TRAJECTORY_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+SHARED_DIR = Path(
+    os.environ.get("TRAJECTORY_SHARED_DIR", PROJECT_ROOT.parent / "shared")
+)
 SHARED_DATA_DIR = SHARED_DIR / "data"
 SHARED_CASES_DIR = SHARED_DIR / "cases"

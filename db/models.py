@@ -88,7 +88,9 @@ _MARKET_WEIGHT_CHECK = "market_weight IN (0.5, 1.0, 2.0)"
 
 
 def _created_at() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    return mapped_column(
+        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+    )
 
 
 def _percent_check(column: str, name: str | None = None) -> CheckConstraint:
@@ -147,7 +149,9 @@ class Student(Base):
     attendance: Mapped[float | None] = mapped_column(Float)
     weekly_study_hours: Mapped[float | None] = mapped_column(Float)
     project_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    internship_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    internship_count: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
     feature_vector_id: Mapped[int | None] = mapped_column(
         ForeignKey("feature_vectors.id", ondelete="SET NULL")
     )
@@ -187,7 +191,9 @@ class User(Base):
     student_id: Mapped[int | None] = mapped_column(
         ForeignKey("students.id", ondelete="CASCADE"), unique=True
     )
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    is_active: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=text("true")
+    )
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
@@ -206,7 +212,9 @@ class UserSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = _created_at()
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -266,7 +274,9 @@ class ColumnMapping(Base):
     header_signature: Mapped[str] = mapped_column(String(64), unique=True)
     headers: Mapped[list[str]] = mapped_column(JSON)
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class MajorAlias(Base):
@@ -286,7 +296,8 @@ class Alumnus(Base):
         _percent_check("attendance"),
         _percent_check("role_to_major_match_score"),
         CheckConstraint(
-            "graduation_year IS NULL OR (graduation_year >= 1950 AND graduation_year <= 2100)",
+            "graduation_year IS NULL OR "
+            "(graduation_year >= 1950 AND graduation_year <= 2100)",
             name="graduation_year_range",
         ),
         # A tier describes a placement; alumni who were not placed have none.
@@ -295,7 +306,8 @@ class Alumnus(Base):
             name="tier_only_when_placed",
         ),
         CheckConstraint(
-            "salary_min_lpa IS NULL OR salary_min_lpa >= 0", name="salary_min_nonnegative"
+            "salary_min_lpa IS NULL OR salary_min_lpa >= 0",
+            name="salary_min_nonnegative",
         ),
         CheckConstraint(
             "salary_min_lpa IS NULL OR salary_max_lpa IS NULL "
@@ -348,8 +360,12 @@ class SkillCatalogueEntry(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     market_weight: Mapped[float] = mapped_column(Float, default=1.0)
     reasoning: Mapped[str] = mapped_column(Text, default="")
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class Skill(Base):
@@ -372,7 +388,9 @@ class Skill(Base):
     voice_score: Mapped[float | None] = mapped_column(Float)
     market_weight: Mapped[float] = mapped_column(Float, default=1.0)
     weight_reasoning: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
 
     student: Mapped[Student] = relationship(back_populates="skills")
 
@@ -396,7 +414,8 @@ class DigitalWellbeing(Base):
     __table_args__ = (
         UniqueConstraint("student_id", "date"),
         CheckConstraint(
-            "screen_time_hours >= 0 AND screen_time_hours <= 24", name="screen_time_range"
+            "screen_time_hours >= 0 AND screen_time_hours <= 24",
+            name="screen_time_range",
         ),
         CheckConstraint(
             "social_hours >= 0 AND study_app_hours >= 0 "
@@ -466,7 +485,9 @@ class TrajectoryScore(Base):
             "(abstain_reason IS NOT NULL AND score IS NULL)",
             name="scored_or_abstained",
         ),
-        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
+        CheckConstraint(
+            "score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"
+        ),
         CheckConstraint(
             "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)",
             name="confidence_range",
@@ -475,11 +496,15 @@ class TrajectoryScore(Base):
             "margin_of_error IS NULL OR margin_of_error >= 0", name="margin_nonnegative"
         ),
         CheckConstraint("similar_alumni_count >= 0", name="similar_alumni_nonnegative"),
-        Index("ix_trajectory_scores_student_id_computed_at", "student_id", "computed_at"),
+        Index(
+            "ix_trajectory_scores_student_id_computed_at", "student_id", "computed_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("students.id", ondelete="CASCADE")
+    )
     computed_at: Mapped[datetime] = _created_at()
     score: Mapped[float | None] = mapped_column(Float)
     confidence: Mapped[float | None] = mapped_column(Float)
@@ -503,7 +528,8 @@ class Recommendation(Base):
     __tablename__ = "recommendations"
     __table_args__ = (
         CheckConstraint(
-            "(completed AND completed_at IS NOT NULL) OR (NOT completed AND completed_at IS NULL)",
+            "(completed AND completed_at IS NOT NULL) OR "
+            "(NOT completed AND completed_at IS NULL)",
             name="completed_time",
         ),
     )
@@ -521,7 +547,9 @@ class Recommendation(Base):
     impact: Mapped[Impact] = mapped_column(value_enum(Impact, "impact"))
     estimated_points: Mapped[float] = mapped_column(Float)
     timeline: Mapped[str] = mapped_column(String(120))
-    completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    completed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = _created_at()
 
@@ -543,7 +571,9 @@ class CorrectionRequest(Base):
         value_enum(CorrectionStatus, "correction_status"), default=CorrectionStatus.OPEN
     )
     created_at: Mapped[datetime] = _created_at()
-    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_note: Mapped[str | None] = mapped_column(Text)
 
@@ -558,7 +588,10 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"), index=True
+        UTCDateTime,
+        default=utcnow,
+        server_default=text("CURRENT_TIMESTAMP"),
+        index=True,
     )
     actor_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_username: Mapped[str | None] = mapped_column(String(120))

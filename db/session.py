@@ -49,9 +49,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """
     url = normalise_database_url(url) if url else database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False}, **kwargs
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine

@@ -50,7 +50,7 @@ def make_alumnus(session: Session, **values: Any) -> Alumnus:
 
 
 def make_viewer(session: Session, role: Role, student: Student | None = None) -> Viewer:
-    """Create a user of ``role`` (linked to ``student`` for a student) and its viewer."""
+    """Create a user of ``role``, linked to ``student`` if given, and its viewer."""
     number = next(_numbers)
     user = create_user(
         session,
@@ -59,4 +59,6 @@ def make_viewer(session: Session, role: Role, student: Student | None = None) ->
         role,
         student_id=student.id if student else None,
     )
-    return Viewer(user_id=user.id, username=user.username, role=role, student_id=user.student_id)
+    return Viewer(
+        user_id=user.id, username=user.username, role=role, student_id=user.student_id
+    )

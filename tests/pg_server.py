@@ -78,7 +78,12 @@ class PostgresServer:
         )
         self.process = subprocess.Popen(
             _as_server_user(
-                [str(POSTGRES_BIN / "postgres"), "-D", str(self.data_dir), *options.split()]
+                [
+                    str(POSTGRES_BIN / "postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    *options.split(),
+                ]
             ),
             stdout=subprocess.DEVNULL,
             stderr=open(self.directory / "server.log", "wb"),  # noqa: SIM115
@@ -92,7 +97,13 @@ class PostgresServer:
                 log = (self.directory / "server.log").read_text(errors="replace")
                 raise RuntimeError(f"PostgreSQL exited during start-up:\n{log}")
             ready = subprocess.run(
-                [str(POSTGRES_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                [
+                    str(POSTGRES_BIN / "pg_isready"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                ],
                 capture_output=True,
             )
             if ready.returncode == 0:

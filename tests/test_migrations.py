@@ -33,7 +33,9 @@ def test_downgrade_drops_postgres_enum_types(engine: Engine) -> None:
         pytest.skip("only PostgreSQL keeps enum types apart from tables")
     downgrade_to_base(engine)
     with engine.connect() as connection:
-        enum_count = connection.execute(text("SELECT count(*) FROM pg_type WHERE typtype = 'e'"))
+        enum_count = connection.execute(
+            text("SELECT count(*) FROM pg_type WHERE typtype = 'e'")
+        )
         assert enum_count.scalar_one() == 0
 
 

@@ -26,7 +26,7 @@ class LiveApp:
     database_url: str
 
     def cli(self, *arguments: str) -> str:
-        """Run ``python -m core.cli`` against the app's database and return its output."""
+        """Run ``python -m core.cli`` on the app's database and return its output."""
         result = subprocess.run(
             [sys.executable, "-m", "core.cli", *arguments],
             env={**os.environ, "DATABASE_URL": self.database_url},
@@ -44,7 +44,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_for_health(
+    url: str, process: subprocess.Popen[bytes], timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -59,7 +61,9 @@ def _wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float)
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
     # Playwright cannot download its own browser here; Debian's Chromium runs as
     # root only without the sandbox, and background networking is switched off
     # because the machine has no network beyond loopback.
