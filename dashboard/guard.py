@@ -1,13 +1,38 @@
-"""Per-page checks of the signed-in viewer."""
+"""The signed-in viewer of a browser session, and per-page role checks.
+
+A sign-in creates a server-side session (``core.sessions``) whose random token
+is kept in ``st.session_state`` and in a browser cookie. Each script run checks
+the token against the database once (``resolve_viewer``), so a sign-out in
+another tab, an idle expiry, a deactivation or a role change takes effect on
+the next interaction. A reload or a new tab has an empty ``st.session_state``
+and resumes from the cookie, which Streamlit exposes read-only through
+``st.context.cookies``.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+import logging
+import time
 
+import streamlit as st
+import streamlit.components.v1 as components
+
+from core import sessions
 from core.access import Viewer
-from db.models import Role
+from core.settings import session_idle_minutes
+from dashboard.resources import app_engine
+from db.models import Role, User
+from db.session import write_scope
+
+logger = logging.getLogger(__name__)
 
 VIEWER_KEY = "viewer"
+TOKEN_KEY = "session_token"
+MUST_CHANGE_PASSWORD_KEY = "must_change_password"
+NOTICE_KEY = "sign_in_notice"
+CLEAR_COOKIE_KEY = "clear_session_cookie"
+
+SESSION_COOKIE = "trajectory_session"
 
 
 def current_viewer() -> Viewer | None:
@@ -30,3 +55,101 @@ def require_viewer(*roles: Role) -> Viewer:
         st.error("Your role does not give access to this page.")
         st.stop()
     return viewer
+
+
+def begin_session(viewer: Viewer, must_change_password: bool) -> None:
+    """Open a server-side session for ``viewer`` and keep it in this browser."""
+    with write_scope(app_engine()) as session:
+        token = sessions.start(session, viewer)
+    st.session_state[VIEWER_KEY] = viewer
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[MUST_CHANGE_PASSWORD_KEY] = must_change_password
+    st.session_state.pop(CLEAR_COOKIE_KEY, None)
+
+
+def end_session(notice: str | None = None) -> None:
+    """Sign out: revoke the server-side session and forget the viewer here."""
+    token = st.session_state.get(TOKEN_KEY)
+    viewer = current_viewer()
+    if token:
+        with write_scope(app_engine()) as session:
+            sessions.revoke(session, token, viewer)
+    for key in (VIEWER_KEY, TOKEN_KEY, MUST_CHANGE_PASSWORD_KEY):
+        st.session_state.pop(key, None)
+    st.session_state[CLEAR_COOKIE_KEY] = True
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
+def resolve_viewer() -> Viewer | None:
+    """Check this browser's session against the database and return its viewer.
+
+    Called once per script run by the entry point. A viewer placed in
+    ``st.session_state`` without a token (as tests do) is taken as it is.
+    """
+    token = st.session_state.get(TOKEN_KEY)
+    if token is None and current_viewer() is not None:
+        return current_viewer()
+    from_cookie = token is None
+    if from_cookie:
+        if st.session_state.get(CLEAR_COOKIE_KEY):
+            # The cookie this connection was opened with belongs to the session
+            # that was just ended; it is revoked, so skip the lookup.
+            return None
+        token = st.context.cookies.get(SESSION_COOKIE)
+        # AppTest supplies no real cookies, so anything but text is ignored.
+        if not isinstance(token, str) or not token:
+            return None
+
+    with write_scope(app_engine()) as session:
+        viewer = sessions.resume(session, token)
+        must_change = False
+        if viewer is not None:
+            user = session.get(User, viewer.user_id)
+            must_change = bool(user and user.must_change_password)
+
+    if viewer is None:
+        if not from_cookie:
+            end_session("Your session has ended. Sign in again.")
+        return None
+    st.session_state[VIEWER_KEY] = viewer
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[MUST_CHANGE_PASSWORD_KEY] = must_change
+    return viewer
+
+
+def needs_password_change() -> bool:
+    """Return whether the signed-in user must choose a new password first."""
+    return bool(st.session_state.get(MUST_CHANGE_PASSWORD_KEY))
+
+
+def _cookie_script(value: str, max_age_seconds: int, refresh_marker: str) -> str:
+    # The component iframe shares the app's origin (its sandbox allows
+    # same-origin), so document.cookie sets a cookie of the app itself.
+    # JavaScript cannot set HttpOnly; Secure is added when the app is on HTTPS.
+    return (
+        "<script>\n"
+        f"// {refresh_marker}\n"
+        "const https = window.parent.location.protocol === 'https:';\n"
+        "const secure = https ? '; Secure' : '';\n"
+        f"document.cookie = '{SESSION_COOKIE}={value}; Max-Age={max_age_seconds}; "
+        "Path=/; SameSite=Strict' + secure;\n"
+        "</script>"
+    )
+
+
+def sync_cookie() -> None:
+    """Write the session cookie in the browser, or delete it after a sign-out.
+
+    The cookie lives as long as the idle limit. Its script is re-sent once a
+    minute of activity (the marker changes), which renews the cookie.
+    """
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        minute = int(time.time() // 60)
+        script = _cookie_script(token, session_idle_minutes() * 60, f"renewed {minute}")
+    elif st.session_state.get(CLEAR_COOKIE_KEY):
+        script = _cookie_script("", 0, "cleared")
+    else:
+        return
+    components.html(script, height=0)

@@ -35,19 +35,59 @@ class PageSpec:
 
 
 PAGE_SPECS: tuple[PageSpec, ...] = (
-    PageSpec("trajectory.py", "Trajectory", ":material/trending_up:", STUDENT | OFFICERS, "Students"),
+    PageSpec(
+        "trajectory.py",
+        "Trajectory",
+        ":material/trending_up:",
+        STUDENT | OFFICERS,
+        "Students",
+    ),
     PageSpec("skills.py", "My skills", ":material/psychology:", STUDENT, "Students"),
-    PageSpec("wellbeing.py", "Wellbeing", ":material/self_improvement:", STUDENT, "Students"),
+    PageSpec(
+        "wellbeing.py", "Wellbeing", ":material/self_improvement:", STUDENT, "Students"
+    ),
     PageSpec("my_data.py", "My data", ":material/folder_shared:", STUDENT, "Students"),
-    PageSpec("cohort.py", "Cohort overview", ":material/groups:", OFFICERS, "Placement office"),
-    PageSpec("corrections.py", "Correction requests", ":material/edit_note:", OFFICERS, "Placement office"),
-    PageSpec("alumni_upload.py", "Upload alumni", ":material/upload_file:", IMPORTERS, "Data"),
-    PageSpec("import_history.py", "Import history", ":material/history:", IMPORTERS, "Data"),
+    PageSpec(
+        "cohort.py",
+        "Cohort overview",
+        ":material/groups:",
+        OFFICERS,
+        "Placement office",
+    ),
+    PageSpec(
+        "corrections.py",
+        "Correction requests",
+        ":material/edit_note:",
+        OFFICERS,
+        "Placement office",
+    ),
+    PageSpec(
+        "alumni_upload.py", "Upload alumni", ":material/upload_file:", IMPORTERS, "Data"
+    ),
+    PageSpec(
+        "import_history.py", "Import history", ":material/history:", IMPORTERS, "Data"
+    ),
     PageSpec("roster.py", "Student roster", ":material/badge:", IMPORTERS, "Data"),
-    PageSpec("users.py", "Users", ":material/manage_accounts:", ADMINS, "Administration"),
-    PageSpec("skill_catalogue.py", "Skill catalogue", ":material/sell:", ADMINS, "Administration"),
-    PageSpec("engine.py", "Engine accuracy", ":material/query_stats:", ADMINS, "Administration"),
-    PageSpec("audit_log.py", "Audit log", ":material/policy:", ADMINS, "Administration"),
+    PageSpec(
+        "users.py", "Users", ":material/manage_accounts:", ADMINS, "Administration"
+    ),
+    PageSpec(
+        "skill_catalogue.py",
+        "Skill catalogue",
+        ":material/sell:",
+        ADMINS,
+        "Administration",
+    ),
+    PageSpec(
+        "engine.py",
+        "Engine accuracy",
+        ":material/query_stats:",
+        ADMINS,
+        "Administration",
+    ),
+    PageSpec(
+        "audit_log.py", "Audit log", ":material/policy:", ADMINS, "Administration"
+    ),
     PageSpec("account.py", "Account", ":material/account_circle:", EVERYONE, "Account"),
 )
 

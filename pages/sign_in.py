@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import audit
-from core.auth import SignInError, authenticate, create_user, has_admin
-from dashboard.guard import VIEWER_KEY
+from core.auth import SignInError, create_user, has_admin, sign_in
+from dashboard.guard import NOTICE_KEY, begin_session
 from dashboard.resources import app_engine
 from db.models import Role
 from db.session import session_scope, write_scope
@@ -45,18 +44,20 @@ def _sign_in_form() -> None:
     if not submitted:
         return
     try:
-        with write_scope(app_engine()) as session:
-            viewer = authenticate(session, username, password)
-            audit.record(session, viewer, "sign_in", page="Sign in")
+        result = sign_in(app_engine(), username, password)
     except SignInError as error:
         st.error(str(error))
         return
-    st.session_state[VIEWER_KEY] = viewer
+    assert result.viewer is not None  # sign_in raises when there is no viewer
+    begin_session(result.viewer, result.must_change_password)
     st.rerun()
 
 
 st.title("Trajectory")
 st.caption("Placement trajectories for every student, learned from your alumni.")
+notice = st.session_state.pop(NOTICE_KEY, None)
+if notice:
+    st.info(notice)
 with session_scope(app_engine()) as session:
     needs_admin = not has_admin(session)
 if needs_admin:
