@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from core.auth import create_user
 from core.demo.command import add_demo_command
+from core.engine.commands import add_commands as add_engine_commands
 from db.migrate import upgrade_to_head
 from db.models import Role
 from db.session import get_engine, write_scope
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--role", choices=[role.value for role in Role if role is not Role.STUDENT], required=True)
     user.add_argument("--password", help="password (asked for in a terminal when omitted)")
     user.set_defaults(handler=_create_user)
+
+    add_engine_commands(commands)
 
     add_demo_command(commands)
 

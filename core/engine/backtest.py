@@ -231,7 +231,9 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
         "base_rate": _metrics(placed, base_p, codes, everyone),
         "logistic_regression": _metrics(placed, logistic_p, codes, everyone),
     }
-    report["engine"]["coverage"] = float(engine_scored[tested].mean()) if tested.any() else 0.0
+    report["engine"]["coverage"] = (
+        float(engine_scored[tested].mean()) if tested.any() else 0.0
+    )
     probability = 1.0 - np.nan_to_num(engine_p[:, NOT_PLACED], nan=0.0)
     scored = engine_scored & tested
     report["fairness"] = {
@@ -246,7 +248,9 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
     return report
 
 
-def backtest_database(engine: Engine, *, triggered_by: Viewer | None = None) -> dict[str, Any]:
+def backtest_database(
+    engine: Engine, *, triggered_by: Viewer | None = None
+) -> dict[str, Any]:
     """Backtest on every stored alumnus and log the run as an ``EngineRun``.
 
     Returns
@@ -270,14 +274,24 @@ def backtest_database(engine: Engine, *, triggered_by: Viewer | None = None) -> 
         session.flush()
         if triggered_by is not None:
             audit.record(
-                session, triggered_by, "backtest", target_kind="engine_run", target_id=run.id
+                session,
+                triggered_by,
+                "backtest",
+                target_kind="engine_run",
+                target_id=run.id,
             )
         report["run_id"] = run.id
     return report
 
 
 def _empty_report() -> dict[str, Any]:
-    empty = {"auc": None, "brier": None, "coverage": 0.0, "tier_accuracy": None, "rows": 0}
+    empty = {
+        "auc": None,
+        "brier": None,
+        "coverage": 0.0,
+        "tier_accuracy": None,
+        "rows": 0,
+    }
     return {
         "split": "no alumni",
         "features": [],

@@ -69,7 +69,9 @@ def load_alumni(connection: Connection) -> pd.DataFrame:
 def alumni_fingerprint(connection: Connection) -> str:
     """Return a short fingerprint of the alumni table: count, max id, latest row."""
     count, max_id, latest = connection.execute(
-        select(func.count(Alumnus.id), func.max(Alumnus.id), func.max(Alumnus.created_at))
+        select(
+            func.count(Alumnus.id), func.max(Alumnus.id), func.max(Alumnus.created_at)
+        )
     ).one()
     return f"{count}:{max_id}:{latest}"
 
@@ -100,8 +102,13 @@ def load_students(
         query = query.where(Student.id.in_(list(student_ids)))
     result = connection.execute(query.order_by(Student.id))
     frame = pd.DataFrame(result.all(), columns=list(result.keys()))
-    for column in ("gpa", "attendance", "weekly_study_hours", "project_count",
-                   "internship_count"):
+    for column in (
+        "gpa",
+        "attendance",
+        "weekly_study_hours",
+        "project_count",
+        "internship_count",
+    ):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame = frame.set_index("id", drop=False)
 
@@ -128,8 +135,9 @@ def load_students(
     )
     marks = _grouped(
         connection,
-        select(SubjectMark.student_id, func.avg(SubjectMark.marks).label("marks_mean"))
-        .group_by(SubjectMark.student_id),
+        select(
+            SubjectMark.student_id, func.avg(SubjectMark.marks).label("marks_mean")
+        ).group_by(SubjectMark.student_id),
     )
     frame = frame.join(skills).join(focus).join(marks)
     frame["skill_score"] = frame["skill_weighted_sum"] / frame["skill_weight_sum"]

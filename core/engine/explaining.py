@@ -80,7 +80,9 @@ def _optional(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def evidence_records(alumni: pd.DataFrame, positions: np.ndarray) -> dict[int, dict[str, Any]]:
+def evidence_records(
+    alumni: pd.DataFrame, positions: np.ndarray
+) -> dict[int, dict[str, Any]]:
     """Return anonymised evidence for the alumni at ``positions``, keyed by position.
 
     Evidence holds major, graduation year, GPA band, outcome, tier, salary band and
@@ -121,8 +123,12 @@ def build_explanations(
         if result.abstain_reason[row] is not None:
             explanations.append({})
             continue
-        drivers = [
-            {"feature": name, "label": feature_label(name), "points": round(float(p), 2)}
+        drivers: list[dict[str, Any]] = [
+            {
+                "feature": name,
+                "label": feature_label(name),
+                "points": round(float(p), 2),
+            }
             for name, p in zip(model.features, points[row], strict=True)
         ]
         drivers.append(
@@ -141,7 +147,8 @@ def build_explanations(
                 "distance": round(float(distance), 3),
             }
             for position, distance in zip(
-                nearest[row], result.neighbours.distances[row, :EVIDENCE_COUNT],
+                nearest[row],
+                result.neighbours.distances[row, :EVIDENCE_COUNT],
                 strict=True,
             )
             if position >= 0
@@ -152,7 +159,9 @@ def build_explanations(
                 "drivers_up": pulling_up,
                 "drivers_down": pulling_down,
                 "fallback": bool(result.neighbours.fallback[row]),
-                "features_present": round(float(result.neighbours.share_present[row]), 3),
+                "features_present": round(
+                    float(result.neighbours.share_present[row]), 3
+                ),
                 "readiness": round(float(result.readiness[row]), 1),
                 "outcomes": list(OUTCOMES),
             }

@@ -130,8 +130,8 @@ class Scaling:
         ]
         present = ~np.isnan(scaled)
         usable_count = int(self.usable.sum())
-        share = present.sum(axis=1) / usable_count if usable_count else np.ones(
-            len(matrix)
+        share = (
+            present.sum(axis=1) / usable_count if usable_count else np.ones(len(matrix))
         )
         return np.where(present, scaled, 0.0), share
 

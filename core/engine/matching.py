@@ -58,7 +58,9 @@ class Pool:
             index = NearestNeighbors(algorithm=algorithm).fit(scaled)
         return cls(rows=rows, scaling=scaling, scaled=scaled, index=index)
 
-    def query(self, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def query(
+        self, matrix: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return alumni positions, distances and present shares for ``matrix`` rows.
 
         Positions index the full alumni frame. With no usable feature every alumnus
@@ -122,7 +124,9 @@ class Matcher:
             if len(positions) >= MIN_MAJOR_ALUMNI:
                 self.pools[str(major)] = Pool.build(positions, self.matrix)
         if len(alumni):
-            self.pools[self.ALL_MAJORS] = Pool.build(np.arange(len(alumni)), self.matrix)
+            self.pools[self.ALL_MAJORS] = Pool.build(
+                np.arange(len(alumni)), self.matrix
+            )
 
     def pool_key(self, major: str) -> str | None:
         """Return the pool a student of ``major`` is matched in, None to abstain."""

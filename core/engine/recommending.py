@@ -27,7 +27,7 @@ FOCUS_TARGET = 70.0
 MIN_POINTS = 0.5
 
 ASSOCIATION_NOTE = (
-    "This estimate comes from past alumni outcomes; it is an association, not a promise."
+    "This estimate comes from past alumni outcomes: an association, not a promise."
 )
 
 TIMELINES = {
@@ -161,7 +161,9 @@ def readiness_recommendations(
         weight_sum = changed["skill_weight_sum"].to_numpy(dtype=float)
         raised = changed["skill_weighted_sum"].to_numpy(dtype=float) + weak[
             "market_weight"
-        ].to_numpy(dtype=float) * (SKILL_TARGET - weak["proficiency"].to_numpy(dtype=float))
+        ].to_numpy(dtype=float) * (
+            SKILL_TARGET - weak["proficiency"].to_numpy(dtype=float)
+        )
         changed["skill_score"] = raised / weight_sum
         gains = _readiness_gain(changed, positions, result, study_hours_shared)
         for offset, skill in enumerate(weak.itertuples(index=False)):
@@ -183,7 +185,9 @@ def readiness_recommendations(
 
     focus = pd.to_numeric(students.get("focus_score"), errors="coerce")
     if focus is not None:
-        low_focus = np.flatnonzero((focus.to_numpy(dtype=float) < FOCUS_TARGET) & scored)
+        low_focus = np.flatnonzero(
+            (focus.to_numpy(dtype=float) < FOCUS_TARGET) & scored
+        )
         if len(low_focus):
             changed = students.iloc[low_focus].copy()
             changed["focus_score"] = FOCUS_TARGET

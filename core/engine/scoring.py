@@ -137,15 +137,21 @@ class TrajectoryModel:
         valid = neighbours.alumni >= 0
         count = valid.sum(axis=1)
         distances = np.where(valid, neighbours.distances, 0.0)
-        nearest = np.where(count > 0, distances.min(axis=1, initial=np.inf, where=valid), 0)
-        weights = np.where(valid, np.exp(-(distances**2 - nearest[:, None] ** 2) / 2), 0.0)
+        nearest = np.where(
+            count > 0, distances.min(axis=1, initial=np.inf, where=valid), 0
+        )
+        weights = np.where(
+            valid, np.exp(-(distances**2 - nearest[:, None] ** 2) / 2), 0.0
+        )
         weight_sum = weights.sum(axis=1)
         safe_sum = np.where(weight_sum > 0, weight_sum, 1.0)
 
         positions = np.where(valid, neighbours.alumni, 0)
-        onehot = np.eye(len(OUTCOMES))[self.outcomes[positions]] if len(
-            self.outcomes
-        ) else np.zeros((*positions.shape, len(OUTCOMES)))
+        onehot = (
+            np.eye(len(OUTCOMES))[self.outcomes[positions]]
+            if len(self.outcomes)
+            else np.zeros((*positions.shape, len(OUTCOMES)))
+        )
         shares = (weights[:, :, None] * onehot).sum(axis=1) / safe_sum[:, None]
         n = count[:, None].astype(float)
         probabilities = (n * shares + PRIOR_STRENGTH * self.base_rates) / (
@@ -156,7 +162,9 @@ class TrajectoryModel:
 
         values = self.values[positions] if len(self.values) else np.zeros_like(weights)
         mean_value = (weights * values).sum(axis=1) / safe_sum
-        variance = (weights * (values - mean_value[:, None]) ** 2).sum(axis=1) / safe_sum
+        variance = (weights * (values - mean_value[:, None]) ** 2).sum(
+            axis=1
+        ) / safe_sum
         effective = weight_sum**2 / np.maximum((weights**2).sum(axis=1), 1e-300)
         mean_distance = (weights * distances).sum(axis=1) / safe_sum
         margin = _Z_95 * np.sqrt(

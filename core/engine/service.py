@@ -16,17 +16,16 @@ counts.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import Engine, Table, bindparam, insert, update
 
 from core import audit
 from core.access import Viewer
@@ -87,11 +86,11 @@ def _source_hashes(
     ]
 
 
-def _vector_values(row: pd.Series, columns: Sequence[str]) -> dict[str, float]:
+def _vector_values(row: dict[str, Any], columns: Sequence[str]) -> dict[str, float]:
     return {
         name: float(row[name])
         for name in columns
-        if name in row.index and not pd.isna(row[name])
+        if name in row and not pd.isna(row[name])
     }
 
 
@@ -111,6 +110,7 @@ def _score_rows(
     rows: list[dict[str, Any]] = []
     for position, student_id in enumerate(chunk["id"].to_numpy()):
         reason = result.abstain_reason[position]
+        label = trend[position]
         scored = reason is None
         rows.append(
             {
@@ -119,7 +119,7 @@ def _score_rows(
                 "score": _number(result.score[position], 2) if scored else None,
                 "confidence": _number(result.confidence[position], 4),
                 "margin_of_error": _number(result.margin[position], 2),
-                "trend": Trend(trend[position]) if trend[position] else None,
+                "trend": Trend(label) if label else None,
                 "velocity": _number(velocity[position], 2),
                 "predicted_tier": (
                     PredictedOutcome(OUTCOMES[int(result.predicted[position])])
@@ -241,7 +241,9 @@ def rescore_students(
         abstained += sum(reason is not None for reason in result.abstain_reason)
         recommendation_count += len(recommendation_rows)
         with write_scope(engine) as session:
-            _write_chunk(session, chunk, score_rows, recommendation_rows, vector_columns)
+            _write_chunk(
+                session, chunk, score_rows, recommendation_rows, vector_columns
+            )
         if progress is not None:
             progress(min(start + CHUNK_SIZE, total), total)
 
@@ -278,7 +280,9 @@ def rescore_students(
         duration,
         run_id,
     )
-    return RescoreSummary(run_id, total, abstained, recommendation_count, skipped, duration)
+    return RescoreSummary(
+        run_id, total, abstained, recommendation_count, skipped, duration
+    )
 
 
 def _write_chunk(
@@ -327,10 +331,10 @@ def _write_chunk(
                 "source_hash": row["source_hash"],
                 "values": _vector_values(row, vector_columns),
             }
-            for _, row in changed.iterrows()
+            for row in changed.to_dict("records")
         ],
     ).all()
-    table = Student.__table__
+    table = cast(Table, Student.__table__)
     # updated_at is passed through unchanged: a new stored vector is not an edit.
     session.connection().execute(
         update(table)
