@@ -5,9 +5,14 @@ Entries hold ids and action names, never passwords or whole student records.
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
@@ -87,3 +92,78 @@ def _holds_sqlite_write_lock(session: Session) -> bool:
     if connection.dialect.name != "sqlite":
         return False
     return bool(connection.get_execution_options().get(WRITE_OPTION))
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Conditions for reading the audit log; ``None`` leaves a condition out."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    action: str | None = None
+    actor_username: str | None = None
+    target_kind: str | None = None
+    target_id: str | None = None
+
+
+AUDIT_COLUMNS = (
+    "at",
+    "actor_username",
+    "actor_user_id",
+    "action",
+    "target_kind",
+    "target_id",
+    "page",
+    "detail",
+)
+
+# Most entries one read returns, so that the admin page stays responsive.
+MAX_AUDIT_ROWS = 10_000
+
+
+def list_entries(
+    session: Session,
+    viewer: Viewer,
+    conditions: AuditFilter | None = None,
+    limit: int = MAX_AUDIT_ROWS,
+) -> pd.DataFrame:
+    """Return audit entries matching ``conditions``, newest first (admins only).
+
+    The frame has the columns of ``AUDIT_COLUMNS``; ``detail`` is JSON text.
+    """
+    from core.access import require_role
+    from db.models import Role
+
+    require_role(session, viewer, frozenset({Role.ADMIN}), "read the audit log")
+    conditions = conditions or AuditFilter()
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if conditions.since is not None:
+        query = query.where(AuditEntry.at >= conditions.since)
+    if conditions.until is not None:
+        query = query.where(AuditEntry.at < conditions.until)
+    if conditions.action:
+        query = query.where(AuditEntry.action == conditions.action)
+    if conditions.actor_username:
+        query = query.where(AuditEntry.actor_username == conditions.actor_username)
+    if conditions.target_kind:
+        query = query.where(AuditEntry.target_kind == conditions.target_kind)
+    if conditions.target_id:
+        query = query.where(AuditEntry.target_id == conditions.target_id)
+    rows = [
+        {
+            column: (
+                json.dumps(entry.detail, sort_keys=True)
+                if column == "detail"
+                else getattr(entry, column)
+            )
+            for column in AUDIT_COLUMNS
+        }
+        for entry in session.scalars(query.limit(limit))
+    ]
+    return pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+
+
+def list_actions(session: Session) -> list[str]:
+    """Return the distinct action names in the log, for a filter's choices."""
+    query = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    return list(session.scalars(query))
