@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from core.auth import create_user
 from core.demo.command import add_demo_command
+from core.privacy_commands import add_retention_command
 from core.engine.commands import add_commands as add_engine_commands
 from db.migrate import upgrade_to_head
 from db.models import Role
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_commands(commands)
 
     add_demo_command(commands)
+
+    add_retention_command(commands)
 
     return parser
 
