@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from core.auth import create_user
 from core.demo.command import add_demo_command
 from core.privacy_commands import add_retention_command
+from core.importing.commands import add_import_parsers
 from core.engine.commands import add_commands as add_engine_commands
 from db.migrate import upgrade_to_head
 from db.models import Role
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_command(commands)
 
     add_retention_command(commands)
+
+    add_import_parsers(commands)
 
     return parser
 
