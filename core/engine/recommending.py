@@ -14,6 +14,7 @@ not a promise, and every description says so.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,9 @@ def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
         for code in range(len(OUTCOMES) - 1):
             members = matrix[codes == code]
             if len(members):
-                with np.errstate(all="ignore"):
+                # A feature no member has gives NaN (no target), not a warning.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
                     medians[(key, code)] = np.nanmedian(members, axis=0)
     return medians
 

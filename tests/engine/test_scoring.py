@@ -1,0 +1,159 @@
+"""Matching and scoring on small hand-built alumni sets, checked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.engine.matching import MIN_MAJOR_ALUMNI
+from core.engine.scoring import (
+    ABSTAIN_NO_ALUMNI,
+    FALLBACK_CONFIDENCE_FACTOR,
+    READINESS_WEIGHT,
+    TrajectoryModel,
+)
+
+# Two alumni at each GPA from 5 to 9; outcomes improve with GPA.
+GPAS = [5.0, 5.0, 6.0, 6.0, 7.0, 7.0, 8.0, 8.0, 9.0, 9.0]
+OUTCOMES = [
+    ("Not Placed", None),
+    ("Not Placed", None),
+    ("Not Placed", None),
+    ("Not Placed", None),
+    ("Placed", "Tier3"),
+    ("Placed", "Tier3"),
+    ("Placed", "Tier2"),
+    ("Placed", "Tier2"),
+    ("Placed", "Tier1"),
+    ("Placed", "Tier1"),
+]
+
+
+def ladder(major: str = "Computer Science") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "major": major,
+            "gpa": GPAS,
+            "attendance": 80.0,
+            "placement_status": [status for status, _ in OUTCOMES],
+            "company_tier": [tier for _, tier in OUTCOMES],
+        }
+    )
+
+
+def student(
+    gpa: float, major: str = "Computer Science", **values: float
+) -> pd.DataFrame:
+    return pd.DataFrame([{"major": major, "gpa": gpa, "attendance": 80.0, **values}])
+
+
+def test_hand_built_ladder_scores_as_computed() -> None:
+    model = TrajectoryModel(ladder(), ["gpa", "attendance"], k=4)
+
+    result = model.score(student(9.0))
+
+    # GPA has population standard deviation sqrt(2); attendance is constant, so it
+    # is dropped. The two 9.0 alumni are at distance 0, the two 8.0 at 1/sqrt(2).
+    assert sorted(result.neighbours.alumni[0]) == [6, 7, 8, 9]
+    d = 1 / math.sqrt(2)
+    np.testing.assert_allclose(sorted(result.neighbours.distances[0]), [0, 0, d, d])
+    e = math.exp(-(d**2) / 2)
+    shares = np.array([2, 2 * e, 0, 0]) / (2 + 2 * e)
+    base_rates = np.array([0.2, 0.2, 0.2, 0.4])
+    expected = (4 * shares + 1 * base_rates) / 5
+    np.testing.assert_allclose(result.probabilities[0], expected)
+    expected_score = expected @ np.array([100, 75, 50, 0])
+    assert result.score[0] == pytest.approx(expected_score)
+    assert result.predicted[0] == 0
+
+    weights = np.array([1, 1, e, e])
+    values = np.array([100, 100, 75, 75])
+    mean = (weights * values).sum() / weights.sum()
+    variance = (weights * (values - mean) ** 2).sum() / weights.sum()
+    effective = weights.sum() ** 2 / (weights**2).sum()
+    mean_distance = (weights * np.array([0, 0, d, d])).sum() / weights.sum()
+    margin = 1.96 * math.sqrt((variance * effective + 2500) / (effective + 1) ** 2)
+    assert result.margin[0] == pytest.approx(margin * (1 + mean_distance))
+    confidence = effective / (effective + 5) / (1 + mean_distance)
+    assert result.confidence[0] == pytest.approx(confidence)
+
+
+def test_readiness_shifts_score_only() -> None:
+    model = TrajectoryModel(ladder(), ["gpa"], k=4)
+
+    plain = model.score(student(8.0))
+    ready = model.score(student(8.0, skill_score=90.0, focus_score=70.0))
+
+    np.testing.assert_allclose(ready.probabilities, plain.probabilities)
+    assert ready.readiness[0] == pytest.approx(80.0)
+    assert ready.score[0] == pytest.approx(plain.score[0] + READINESS_WEIGHT * 30)
+
+
+def test_major_without_alumni_abstains() -> None:
+    model = TrajectoryModel(ladder(), ["gpa"])
+
+    result = model.score(student(8.0, major="Philosophy"))
+
+    assert result.abstain_reason[0] == ABSTAIN_NO_ALUMNI
+    assert np.isnan(result.score[0])
+    assert result.predicted[0] == -1
+    assert result.neighbour_count[0] == 0
+
+
+def test_no_alumni_at_all_abstains() -> None:
+    empty = ladder().iloc[:0]
+    model = TrajectoryModel(empty, ["gpa"])
+
+    result = model.score(student(8.0))
+
+    assert result.abstain_reason[0] is not None
+    assert np.isnan(result.score[0])
+
+
+def test_thin_major_falls_back_to_all() -> None:
+    alumni = pd.concat([ladder(), ladder("Biotechnology").iloc[[4, 9]]])
+    model = TrajectoryModel(alumni, ["gpa"], k=4)
+
+    result = model.score(pd.concat([student(8.0), student(8.0, major="Biotechnology")]))
+
+    assert MIN_MAJOR_ALUMNI > 2
+    assert list(result.neighbours.fallback) == [False, True]
+    assert result.neighbour_count[1] == 4
+    assert (
+        result.confidence[1] < result.confidence[0] * FALLBACK_CONFIDENCE_FACTOR + 1e-9
+    )
+    assert result.margin[1] > result.margin[0]
+
+
+def test_k_is_clipped_to_pool() -> None:
+    model = TrajectoryModel(ladder(), ["gpa"], k=50)
+
+    result = model.score(student(7.0))
+
+    assert result.neighbour_count[0] == len(GPAS)
+    assert (result.neighbours.alumni[0] >= 0).all()
+
+
+def test_missing_student_values_are_imputed() -> None:
+    model = TrajectoryModel(ladder(), ["gpa"], k=4)
+
+    result = model.score(student(float("nan")))
+
+    assert not np.isnan(result.score[0])
+    assert result.neighbours.share_present[0] == 0.0
+    assert result.confidence[0] == 0.0
+
+
+def test_constant_column_is_dropped() -> None:
+    alumni = ladder().assign(backlogs=0.0)
+    with_column = TrajectoryModel(alumni, ["gpa", "backlogs"], k=4)
+    without_column = TrajectoryModel(alumni, ["gpa"], k=4)
+
+    kept = with_column.score(student(6.0, backlogs=5.0))
+    plain = without_column.score(student(6.0))
+
+    np.testing.assert_array_equal(kept.neighbours.alumni, plain.neighbours.alumni)
+    assert kept.score[0] == pytest.approx(plain.score[0])
