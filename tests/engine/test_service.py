@@ -1,0 +1,171 @@
+"""Rescoring end to end: stored rows, vectors, trends, recommendations, weights."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from core.access import AccessDenied
+from core.engine import views
+from core.engine.service import rescore_students
+from db.models import (
+    AuditEntry,
+    EngineRun,
+    Recommendation,
+    Role,
+    Skill,
+    Student,
+    TrajectoryScore,
+)
+from db.session import session_scope
+from tests.engine.helpers import add_ladder
+from tests.factories import make_student, make_viewer
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _setup(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        add_ladder(session, "Computer Science", 30)
+        student = make_student(session, gpa=6.0, attendance=72.0, internship_count=0)
+        session.add(
+            Skill(
+                student_id=student.id, name="SQL", proficiency=40.0, market_weight=1.0
+            )
+        )
+        return student.id
+
+
+def test_rescore_writes_scores_and_run(engine: Engine) -> None:
+    student_id = _setup(engine)
+    seen: list[tuple[int, int]] = []
+
+    summary = rescore_students(
+        engine, now=START, progress=lambda done, total: seen.append((done, total))
+    )
+
+    assert summary.students_scored == 1
+    assert seen == [(1, 1)]
+    with session_scope(engine) as session:
+        score = session.scalars(select(TrajectoryScore)).one()
+        run = session.get(EngineRun, summary.run_id)
+        student = session.get(Student, student_id)
+        assert run is not None and student is not None
+        assert run.kind == "rescore"
+        assert run.rows_scored == 1
+        assert score.engine_run_id == run.id
+        assert set(score.probabilities) == {"Tier1", "Tier2", "Tier3", "Not Placed"}
+        assert sum(score.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+        assert score.similar_alumni_count == 15
+        assert len(score.explanation["evidence"]) == 5
+        assert "name" not in score.explanation["evidence"][0]
+        assert student.feature_vector_id is not None
+        assert score.trend is None
+
+
+def test_recommendations_priced_by_rescoring(engine: Engine) -> None:
+    _setup(engine)
+
+    rescore_students(engine, now=START)
+
+    with session_scope(engine) as session:
+        rows = session.scalars(select(Recommendation)).all()
+        categories = {row.category for row in rows}
+        assert "gpa" in categories
+        assert "skill:SQL" in categories
+        assert all(row.estimated_points > 0 for row in rows)
+        assert all("not a promise" in row.description for row in rows)
+
+
+def test_unchanged_students_are_skipped(engine: Engine) -> None:
+    _setup(engine)
+    rescore_students(engine, now=START)
+
+    again = rescore_students(engine, now=START + timedelta(days=1), only_changed=True)
+
+    assert again.skipped_unchanged == 1
+    assert again.students_scored == 0
+
+
+def test_trend_after_completed_recommendation(engine: Engine) -> None:
+    student_id = _setup(engine)
+    rescore_students(engine, now=START)
+    with session_scope(engine) as session:
+        student = session.get(Student, student_id)
+        assert student is not None
+        viewer = make_viewer(session, Role.STUDENT, student)
+        score_id = views.latest_scores(session, viewer, student_id)[0].id
+        recommendation = next(
+            row
+            for row in views.recommendations_for(session, viewer, student_id, score_id)
+            if row["category"] == "gpa"
+        )
+        views.set_recommendation_completed(session, viewer, recommendation["id"], True)
+        student.gpa = 8.0
+
+    rescore_students(engine, now=datetime.now(UTC) + timedelta(days=15))
+
+    with session_scope(engine) as session:
+        change = views.what_changed(session, viewer, student_id)
+        newest = views.latest_scores(session, viewer, student_id)[0]
+        assert change is not None
+        assert change["score_change"] > 0
+        assert change["completed"] == [recommendation["title"]]
+        assert newest.trend == "improving"
+        assert newest.velocity is not None and newest.velocity > 0
+
+
+def test_catalogue_weight_reaches_skills(engine: Engine) -> None:
+    student_id = _setup(engine)
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+        changed = views.save_catalogue_entry(
+            session, admin, "SQL", 2.0, "Every analyst posting asks for it."
+        )
+        assert changed == 1
+    with session_scope(engine) as session:
+        skill = session.scalars(
+            select(Skill).where(Skill.student_id == student_id)
+        ).one()
+        audits = session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action == "market_weight_change"
+            )
+        )
+        assert skill.market_weight == 2.0
+        assert audits == 1
+
+
+def test_catalogue_rejects_other_weights(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+        with pytest.raises(ValueError, match="market weight 3.0 is invalid"):
+            views.save_catalogue_entry(session, admin, "SQL", 3.0, "why")
+
+
+def test_student_reads_only_own_trajectory(engine: Engine) -> None:
+    student_id = _setup(engine)
+    with session_scope(engine) as session:
+        other = make_student(session)
+        student = session.get(Student, student_id)
+        viewer = make_viewer(session, Role.STUDENT, student)
+        officer = make_viewer(session, Role.OFFICER)
+        other_id = other.id
+    rescore_students(engine, now=START)
+
+    with session_scope(engine) as session:
+        with pytest.raises(AccessDenied):
+            views.latest_scores(session, viewer, other_id)
+        with pytest.raises(AccessDenied):
+            views.list_students(session, viewer)
+        assert views.latest_scores(session, officer, other_id)
+        views.student_summary(session, officer, other_id)
+    with session_scope(engine) as session:
+        viewed = session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action == "view_trajectory"
+            )
+        )
+        assert viewed == 1
