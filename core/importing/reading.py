@@ -77,7 +77,9 @@ class TableSource:
         for chunk in self._raw_chunks(chunk_rows):
             chunk.index = chunk.index + 1
             chunk = chunk[chunk.index >= start_row].fillna("")
-            cells = chunk.apply(lambda column: column.astype(str).str.strip())
+            # Spaces and line breaks around a cell are noise; a leading tab is
+            # kept because it is part of the text (and exports neutralise it).
+            cells = chunk.apply(lambda column: column.astype(str).str.strip(" \r\n"))
             keep = (cells != "").any(axis=1)
             yield cells[keep]
 
