@@ -46,6 +46,9 @@ FOLDS = 5
 SEED = 0
 RELIABILITY_BINS = 10
 
+# Fewer alumni than this cannot fill the cross-validation folds.
+MIN_ALUMNI = 2 * FOLDS
+
 # Alumni columns that are never features: outcomes, identity, protected attributes.
 NON_FEATURES = frozenset(
     {
@@ -195,6 +198,8 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
         of the engine) and ``duration_seconds``.
     """
     started = time.perf_counter()
+    if len(alumni) < MIN_ALUMNI:
+        return _empty_report(f"too few alumni ({len(alumni)}, at least {MIN_ALUMNI})")
     alumni = alumni.reset_index(drop=True)
     if "company_tier" not in alumni.columns:
         alumni["company_tier"] = None
@@ -260,7 +265,7 @@ def backtest_database(
     """
     with engine.connect() as connection:
         alumni = load_alumni(connection)
-    report = run_backtest(alumni) if len(alumni) else _empty_report()
+    report = run_backtest(alumni)
     with write_scope(engine) as session:
         run = EngineRun(
             kind="backtest",
@@ -284,7 +289,7 @@ def backtest_database(
     return report
 
 
-def _empty_report() -> dict[str, Any]:
+def _empty_report(split: str) -> dict[str, Any]:
     empty = {
         "auc": None,
         "brier": None,
@@ -293,7 +298,7 @@ def _empty_report() -> dict[str, Any]:
         "rows": 0,
     }
     return {
-        "split": "no alumni",
+        "split": split,
         "features": [],
         "engine": dict(empty),
         "base_rate": dict(empty),

@@ -1,0 +1,168 @@
+"""Trajectory: a student's own score, or any student's for officers and admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core.access import Viewer
+from core.engine import views
+from core.engine.charts import history_figure, probabilities_figure
+from dashboard.guard import require_viewer
+from dashboard.resources import app_engine
+from db.models import Role
+from db.session import session_scope, write_scope
+
+
+def _pick_student(viewer: Viewer) -> int | None:
+    # Students get no selector: the page always shows their own record.
+    if viewer.role is Role.STUDENT:
+        return viewer.student_id
+    with session_scope(app_engine()) as session:
+        students = views.list_students(session, viewer)
+    if students.empty:
+        st.info(
+            "No students yet. Staff can import a roster on the Student roster page."
+        )
+        return None
+    labels = {
+        int(row.id): f"{row.name} ({row.roll_number}, {row.major})"
+        for row in students.itertuples()
+    }
+    return st.selectbox(
+        "Student",
+        list(labels),
+        format_func=labels.__getitem__,
+        key="trajectory_student",
+    )
+
+
+def _toggle(viewer: Viewer, recommendation_id: int) -> None:
+    completed = bool(st.session_state[f"recommendation_{recommendation_id}"])
+    with write_scope(app_engine()) as session:
+        views.set_recommendation_completed(
+            session, viewer, recommendation_id, completed
+        )
+
+
+def _headline(score: views.ScoreView) -> None:
+    assert score.score is not None
+    columns = st.columns(4)
+    columns[0].metric(
+        "Score",
+        f"{score.score:.0f} ± {score.margin_of_error or 0:.0f}",
+        delta=None if score.velocity is None else f"{score.velocity:+.1f} / 30 days",
+    )
+    columns[1].metric("Predicted outcome", score.predicted_tier or "-")
+    columns[2].metric("Confidence", f"{(score.confidence or 0):.0%}")
+    columns[3].metric("Similar alumni", score.similar_alumni_count)
+    st.caption(
+        f"Trend: {score.trend or 'no earlier score'}. Computed "
+        f"{score.computed_at:%Y-%m-%d %H:%M} UTC. The margin is a 95 % interval."
+    )
+
+
+def _what_changed(change: dict[str, Any] | None) -> None:
+    if change is None or change["score_change"] is None:
+        return
+    text = (
+        f"Since the score of {change['previous_at']:%Y-%m-%d}: "
+        f"{change['score_change']:+.1f} points"
+    )
+    if change["tier"] != change["previous_tier"]:
+        text += f", outcome {change['previous_tier']} → {change['tier']}"
+    if change["completed"]:
+        text += ". Completed meanwhile: " + "; ".join(change["completed"])
+    st.info(text + ".")
+
+
+def _evidence(explanation: dict[str, Any]) -> None:
+    st.subheader("Similar alumni")
+    if explanation.get("fallback"):
+        st.caption(
+            "Your major has few alumni, so alumni of all majors were compared: "
+            "confidence is lower and the margin wider."
+        )
+    evidence = explanation.get("evidence", [])
+    if not evidence:
+        st.caption("No alumni to show.")
+        return
+    st.dataframe(evidence, hide_index=True, use_container_width=True)
+    up, down = explanation.get("drivers_up", []), explanation.get("drivers_down", [])
+    left, right = st.columns(2)
+    left.markdown("**Pulling the score up**")
+    for driver in up or [{"label": "nothing notable", "points": 0.0}]:
+        left.write(f"{driver['label']}: {driver['points']:+.1f} points")
+    right.markdown("**Pulling the score down**")
+    for driver in down or [{"label": "nothing notable", "points": 0.0}]:
+        right.write(f"{driver['label']}: {driver['points']:+.1f} points")
+
+
+def _recommendations(viewer: Viewer, items: list[dict[str, Any]]) -> None:
+    st.subheader("Recommendations")
+    if not items:
+        st.caption("No gaps to alumni one tier up were found.")
+        return
+    st.caption(
+        "Points are estimated by rescoring with the gap closed. They come from past "
+        "alumni outcomes: an association, not a promise."
+    )
+    for item in items:
+        st.checkbox(
+            f"**{item['title']}** (+{item['estimated_points']:.1f} points, "
+            f"{item['impact']} impact, {item['timeline']})",
+            value=item["completed"],
+            key=f"recommendation_{item['id']}",
+            disabled=viewer.role is not Role.STUDENT,
+            on_change=_toggle,
+            args=(viewer, item["id"]),
+        )
+        st.caption(item["description"])
+
+
+def main() -> None:
+    viewer = require_viewer(Role.STUDENT, Role.OFFICER, Role.ADMIN)
+    st.title("Trajectory")
+    student_id = _pick_student(viewer)
+    if student_id is None:
+        if viewer.role is Role.STUDENT:
+            st.error("Your account is not linked to a student record.")
+        return
+
+    with write_scope(app_engine()) as session:
+        summary = views.student_summary(session, viewer, student_id)
+        scores = views.latest_scores(session, viewer, student_id)
+        history = views.score_history(session, viewer, student_id)
+        change = views.what_changed(session, viewer, student_id)
+        items = (
+            views.recommendations_for(session, viewer, student_id, scores[0].id)
+            if scores
+            else []
+        )
+
+    st.caption(f"{summary['name']} · {summary['roll_number']} · {summary['major']}")
+    if not scores:
+        st.info("No trajectory yet: it appears after the next rescoring run.")
+        return
+    latest = scores[0]
+    if latest.abstain_reason is not None:
+        st.warning(
+            f"No score: {latest.abstain_reason}. The engine gives no number when too "
+            "few comparable alumni exist."
+        )
+        return
+
+    _what_changed(change)
+    _headline(latest)
+    left, right = st.columns(2)
+    left.plotly_chart(probabilities_figure(latest.probabilities), key="probabilities")
+    if len(history) > 1:
+        right.plotly_chart(history_figure(history), key="history")
+    else:
+        right.caption("The score history line appears after a second score.")
+    _evidence(latest.explanation)
+    _recommendations(viewer, items)
+
+
+main()

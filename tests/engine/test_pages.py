@@ -1,0 +1,127 @@
+"""The trajectory, skill catalogue and engine pages under AppTest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select
+
+from core.engine.service import rescore_students
+from db.models import EngineRun, Recommendation, Role, Student
+from db.session import session_scope
+from tests.apptest import app_as
+from tests.engine.helpers import add_ladder
+from tests.factories import make_student, make_viewer
+
+
+def _students(engine: Engine) -> tuple[int, int]:
+    with session_scope(engine) as session:
+        add_ladder(session, "Computer Science", 30)
+        own = make_student(session, name="Asha Rao", gpa=6.0, attendance=72.0)
+        other = make_student(session, name="Vikram Sen", gpa=9.0)
+        return own.id, other.id
+
+
+def test_student_sees_only_own_trajectory(engine: Engine) -> None:
+    own_id, _ = _students(engine)
+    rescore_students(engine, now=datetime(2026, 11, 1, tzinfo=UTC))
+    with session_scope(engine) as session:
+        viewer = make_viewer(session, Role.STUDENT, session.get(Student, own_id))
+
+    app = app_as(viewer, "trajectory.py")
+
+    assert not app.exception
+    assert len(app.selectbox) == 0
+    assert "Asha Rao" in app.caption[0].value
+    assert not any("Vikram Sen" in caption.value for caption in app.caption)
+    assert app.metric[0].label == "Score"
+    assert len(app.checkbox) >= 1
+
+
+def test_student_ticks_recommendation(engine: Engine) -> None:
+    own_id, _ = _students(engine)
+    rescore_students(engine, now=datetime(2026, 11, 1, tzinfo=UTC))
+    with session_scope(engine) as session:
+        viewer = make_viewer(session, Role.STUDENT, session.get(Student, own_id))
+    app = app_as(viewer, "trajectory.py")
+
+    app.checkbox[0].check().run()
+
+    assert not app.exception
+    with session_scope(engine) as session:
+        done = session.scalar(
+            select(func.count(Recommendation.id)).where(Recommendation.completed)
+        )
+        assert done == 1
+
+
+def test_officer_picks_any_student(engine: Engine) -> None:
+    _, other_id = _students(engine)
+    rescore_students(engine)
+    with session_scope(engine) as session:
+        officer = make_viewer(session, Role.OFFICER)
+
+    app = app_as(officer, "trajectory.py")
+    app.selectbox[0].select(other_id).run()
+
+    assert not app.exception
+    assert "Vikram Sen" in app.caption[0].value
+    assert app.checkbox[0].disabled if len(app.checkbox) else True
+
+
+def test_trajectory_empty_before_scoring(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        student = make_student(session)
+        viewer = make_viewer(session, Role.STUDENT, student)
+
+    app = app_as(viewer, "trajectory.py")
+
+    assert not app.exception
+    assert "No trajectory yet" in app.info[0].value
+
+
+def test_abstention_is_shown_plainly(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        student = make_student(session, major="Astronomy")
+        viewer = make_viewer(session, Role.STUDENT, student)
+    rescore_students(engine)
+
+    app = app_as(viewer, "trajectory.py")
+
+    assert not app.exception
+    assert "not enough comparable alumni" in app.warning[0].value
+    assert len(app.metric) == 0
+
+
+def test_engine_page_rescores_and_backtests(engine: Engine) -> None:
+    _students(engine)
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+
+    app = app_as(admin, "engine.py")
+    assert not app.exception
+    assert "No backtest yet" in app.info[0].value
+    app.button[0].click().run()
+    app.button[1].click().run()
+
+    assert not app.exception
+    with session_scope(engine) as session:
+        kinds = set(session.scalars(select(EngineRun.kind)))
+        assert kinds == {"rescore", "backtest"}
+    assert len(app.dataframe) >= 3
+
+
+def test_skill_catalogue_saves_weight(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+
+    app = app_as(admin, "skill_catalogue.py")
+    assert not app.exception
+    assert "catalogue is empty" in app.info[0].value
+    app.text_input[0].input("Kubernetes")
+    app.radio[0].set_value(2.0)
+    app.text_area[0].input("Most cloud roles list it.")
+    app.button[0].click().run()
+
+    assert not app.exception
+    assert "Saved 'Kubernetes' at weight 2.0" in app.success[0].value
