@@ -28,8 +28,9 @@ from dashboard.resources import app_engine
 from db.models import Role
 from db.session import session_scope, write_scope
 
-# Key under which the trajectory page reads the student an officer picked.
-SELECTED_STUDENT_KEY = "selected_student_id"
+# Widget key of the trajectory page's student selectbox; setting it before the
+# switch opens that page on the chosen student.
+SELECTED_STUDENT_KEY = "trajectory_student"
 TRAJECTORY_PAGE = "trajectory.py"
 
 # Seconds a loaded cohort stays cached; rescoring shows up after at most this.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
 from core.access import Viewer
 from core.settings import PROJECT_ROOT
 from dashboard.guard import VIEWER_KEY
-from db.models import PredictedOutcome, Role, Trend
+from db.models import PredictedOutcome, Role, Student, Trend
 from db.session import session_scope
 from tests.apptest import TIMEOUT_SECONDS, app_as, clear_streamlit_caches
 from tests.cohort.scores import add_score
@@ -136,3 +136,22 @@ def test_cohort_page_run_directly_stops_other_roles(engine: Engine, role: Role) 
     assert not app.exception
     assert "does not give access" in app.error[0].value
     assert len(app.dataframe) == 0
+
+
+def test_cohort_page_selected_row_opens_trajectory(engine: Engine) -> None:
+    app = app_as(_officer_with_cohort(engine), "cohort.py")
+    assert len(app.button) == 0
+
+    # AppTest cannot click a table row, so the selection state is set directly.
+    app.session_state["risk_list"] = {
+        "selection": {"rows": [1], "columns": [], "cells": []}
+    }
+    app.run()
+    assert app.button[0].label == "Open the trajectory of Weak"
+    app.button[0].click().run()
+
+    assert not app.exception
+    assert app.title[0].value == "Trajectory"
+    with session_scope(engine) as session:
+        weak = session.scalars(select(Student).where(Student.name == "Weak")).one()
+    assert app.selectbox(key="trajectory_student").value == weak.id
