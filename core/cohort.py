@@ -1,7 +1,7 @@
 """Data layer of the cohort overview: latest scores, risk order, counts, exports.
 
 Every function that reads student data takes the signed-in ``Viewer`` and lets
-only officers and admins through; the others raise ``AccessDenied``. Frames
+only officers and admins through. Other roles get ``AccessDenied``. Frames
 have float64 number columns, never ``Decimal``.
 """
 
@@ -71,7 +71,7 @@ EXPORT_PAGE = "Cohort overview"
 
 @dataclass(frozen=True)
 class CohortFilter:
-    """Which students to show; an empty tuple means no restriction."""
+    """Filter of the cohort overview. An empty tuple places no restriction."""
 
     majors: tuple[str, ...] = ()
     graduation_years: tuple[int, ...] = ()
@@ -162,7 +162,7 @@ def _typed_frame(rows: Sequence[Any]) -> pd.DataFrame:
     for column in INTEGER_COLUMNS:
         frame[column] = frame[column].astype("int64")
     for column in TEXT_COLUMNS:
-        # Enum members become their plain values; missing stays missing.
+        # Enum members become their plain values, and missing values stay missing.
         frame[column] = frame[column].map(
             lambda value: None if value is None else str(getattr(value, "value", value))
         )
@@ -214,10 +214,10 @@ def latest_scores(
 def rank_by_risk(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with a ``risk`` column, most urgent students first.
 
-    Students without a score come first, because nobody can tell how they are
-    doing. Next come students at risk: a score below ``RISK_SCORE_THRESHOLD``
-    or a declining trend. Within each group the lowest score comes first, then
-    the fastest decline.
+    Students without a score come first, because their outlook is unknown.
+    Next come students at risk: a score below ``RISK_SCORE_THRESHOLD`` or a
+    declining trend. Within each group the lowest score comes first, then the
+    fastest decline.
     """
     ranked = frame.copy()
     at_risk = (ranked["score"] < RISK_SCORE_THRESHOLD) | (

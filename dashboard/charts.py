@@ -1,7 +1,7 @@
-"""Plotly figure builders for the pages; they take frames and never query.
+"""Plotly figure builders for the pages. They take frames and never query.
 
-Each builder expects a non-empty frame; pages show an empty state instead of
-calling them when a filter matches nobody.
+Each builder expects a non-empty frame. Pages show an empty state instead of
+calling them when a filter matches no student.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _layout(figure: go.Figure, title: str) -> go.Figure:
 def score_distribution(frame: pd.DataFrame) -> go.Figure:
     """Return a box plot of the latest scores per major, with every student shown.
 
-    ``frame`` has ``major`` and ``score`` columns; rows without a score are
+    ``frame`` has ``major`` and ``score`` columns. Rows without a score are
     left out.
     """
     scored = frame.dropna(subset=["score"]).sort_values("major")

@@ -11,6 +11,7 @@ from core.access import Viewer
 from core.cohort import (
     AT_RISK,
     NOT_ASSESSED,
+    RISK_SCORE_THRESHOLD,
     CohortFilter,
     ExportFormat,
     FilterOptions,
@@ -28,12 +29,12 @@ from dashboard.resources import app_engine
 from db.models import Role
 from db.session import session_scope, write_scope
 
-# Widget key of the trajectory page's student selectbox; setting it before the
+# Widget key of the trajectory page's student selectbox. Setting it before the
 # switch opens that page on the chosen student.
 SELECTED_STUDENT_KEY = "trajectory_student"
 TRAJECTORY_PAGE = "trajectory.py"
 
-# Seconds a loaded cohort stays cached; rescoring shows up after at most this.
+# Seconds a loaded cohort stays cached, so a rescoring shows after at most this.
 CACHE_SECONDS = 60
 
 LIST_COLUMNS = {
@@ -164,8 +165,9 @@ def _risk_list(
 ) -> None:
     st.subheader("Students by risk")
     st.caption(
-        "Students without a score come first, then those at risk (a score below 40 "
-        "or a declining trend), each group lowest score first."
+        "Students without a score come first, then those at risk (a score below "
+        f"{RISK_SCORE_THRESHOLD:.0f} or a declining trend), each group lowest score "
+        "first."
     )
     event = st.dataframe(
         cohort[list(LIST_COLUMNS)],

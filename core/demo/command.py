@@ -33,7 +33,7 @@ def add_demo_command(commands: Any) -> None:
         "--seed",
         type=int,
         default=DEFAULT_SEED,
-        help="random seed; the same seed writes the same rows",
+        help="random seed (the same seed writes the same rows)",
     )
     demo.set_defaults(handler=run_demo_command)
 
@@ -69,7 +69,8 @@ def run_demo_command(args: argparse.Namespace, engine: Engine) -> None:
             progress=_print_progress,
         )
     except ValueError as error:
-        # core.cli runs as __main__, so its CommandError class cannot be raised
-        # from here; SystemExit prints the message to stderr and exits with 1.
+        # core.cli runs as __main__, so its CommandError class is a different
+        # object from the one this module could import. SystemExit prints the
+        # message to stderr and exits with status 1.
         raise SystemExit(f"error: {error}") from error
     _print_summary(summary)

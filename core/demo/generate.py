@@ -40,10 +40,8 @@ LAST_NAMES = (
     "Reddy", "Shah", "Sharma", "Singh", "Verma", "Yadav",
 )  # fmt: skip
 
-TIERS = ("Tier1", "Tier2", "Tier3")
-
-# Lower bound of the offered salary in LPA per tier (low, high); the upper
-# bound is the lower bound plus 2 to 5 LPA, as offer letters usually state.
+# Range (low, high) of the lower salary bound in LPA per tier. The upper bound
+# is the lower bound plus 2 to 5 LPA.
 SALARY_FLOOR_LPA = {"Tier1": (12, 28), "Tier2": (6, 12), "Tier3": (3, 6)}
 
 ROLE_TITLES = {
@@ -244,7 +242,7 @@ def generate_students(
     major_index, majors = _majors(rng, count)
     features = _academics(rng, count, major_index)
     semester = rng.integers(1, 9, count)
-    # Two semesters a year; the eighth semester graduates this academic year.
+    # Two semesters a year, so the eighth semester graduates this academic year.
     graduation_year = today.year + (8 - semester + 1) // 2
     codes = np.array([major[2] for major in MAJORS])[major_index]
     roll_numbers = [
@@ -290,12 +288,12 @@ def generate_skills(rng: np.random.Generator, students: pd.DataFrame) -> pd.Data
             for major in students["major"]
         ]
     )
-    # A random key per (student, skill), raised for skills of the student's major;
-    # each student keeps the skills with the largest keys.
+    # A random key per (student, skill), raised for skills of the student's major.
+    # Each student keeps the skills with the largest keys.
     keys = rng.random((count, len(SKILL_CATALOGUE))) + 1.0 * relevant
     rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
-    wanted = rng.integers(3, 7, count)
-    student_index, skill_index = np.nonzero(rank < wanted[:, None])
+    skill_counts = rng.integers(3, 7, count)
+    student_index, skill_index = np.nonzero(rank < skill_counts[:, None])
 
     size = student_index.size
     gpa = students["gpa"].to_numpy()[student_index]
@@ -401,7 +399,7 @@ def generate(
     wellbeing_days: int,
     runs: int,
 ) -> DemoFrames:
-    """Generate every demo table from ``seed``; ``now`` anchors dates and years."""
+    """Generate every demo table from ``seed``, dated relative to ``now``."""
     rng = np.random.default_rng(seed)
     today = now.date()
     graduation_years = np.arange(today.year - 6, today.year)

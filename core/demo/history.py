@@ -22,7 +22,7 @@ from db.session import write_scope
 def snapshots(frames: DemoFrames) -> list[pd.DataFrame]:
     """Return the students as they were at each run, oldest first.
 
-    The last snapshot equals ``frames.students``; earlier ones undo the drift
+    The last snapshot equals ``frames.students``. Earlier ones undo the drift
     that came after them.
     """
     runs = int(frames.drift["run"].max()) + 1

@@ -41,7 +41,8 @@ WELLBEING_DAYS = 28
 HISTORY_RUNS = 4
 HISTORY_INTERVAL = timedelta(days=7)
 
-# Staff-side demo accounts; the student account is named after its roll number.
+# User names of the demo accounts. The student account is named after its roll
+# number instead.
 DEMO_USERNAMES = {
     Role.ADMIN: "demo-admin",
     Role.STAFF: "demo-staff",
@@ -52,7 +53,7 @@ ProgressCallback = Callable[[float, str], None]
 
 
 class DemoDatabaseNotEmpty(ValueError):
-    """Raised when demo data is requested for a database that holds people."""
+    """Raised when demo data is requested for a database with students or alumni."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class DemoAccount:
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """What ``load_demo_data`` wrote: row counts per table and the accounts."""
+    """Row counts per table and the accounts that ``load_demo_data`` wrote."""
 
     counts: dict[str, int]
     accounts: list[DemoAccount] = field(default_factory=list)
@@ -95,8 +96,8 @@ def _ensure_empty(session: Session) -> None:
     alumni = session.scalar(select(func.count()).select_from(Alumnus)) or 0
     if students or alumni:
         raise DemoDatabaseNotEmpty(
-            f"the database already contains {students} students and {alumni} alumni; "
-            "demo data is loaded only into an empty database, so point DATABASE_URL "
+            f"the database already contains {students} students and {alumni} alumni. "
+            "Demo data is loaded only into an empty database, so point DATABASE_URL "
             "at a new database and run the command again"
         )
 
@@ -151,7 +152,8 @@ def _write_base(
     _ensure_empty(session)
     counts = {"alumni": _insert_alumni(session, frames.alumni)}
 
-    # Students start at their oldest snapshot; the history runs move them to today.
+    # Students start at their oldest snapshot, and the history runs move them to
+    # their values of today.
     first_snapshot = history.snapshots(frames)[0]
     student_ids = _insert_students(session, first_snapshot)
     counts["students"] = len(student_ids)
@@ -230,8 +232,8 @@ def load_demo_data(
             f"students={students} and alumni={alumni}: both must be at least 1"
         )
     now = now or utcnow()
-    # Checked before the slow generation so that a refusal is immediate; checked
-    # again inside the write transaction against a concurrent writer.
+    # Checked before the slow generation so that a rejection is immediate, and again
+    # inside the write transaction in case another writer filled the database.
     with session_scope(engine) as session:
         _ensure_empty(session)
 

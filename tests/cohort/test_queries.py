@@ -134,7 +134,7 @@ def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return frame
 
 
-def test_rank_by_risk_puts_unscored_then_at_risk_first() -> None:
+def test_rank_by_risk_order() -> None:
     frame = _frame(
         [
             {"name": "steady high", "score": 90.0, "trend": "stable"},
