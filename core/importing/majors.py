@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.models import MajorAlias
 
-# Seeded into an empty major_aliases table; staff edit the table afterwards.
+# Used while the major_aliases table is empty; staff edit the list afterwards.
 DEFAULT_MAJOR_ALIASES: dict[str, tuple[str, ...]] = {
     "Computer Science": (
         "cse",
@@ -56,25 +56,29 @@ def major_key(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", lowered).split())
 
 
-def seed_default_aliases(session: Session) -> int:
-    """Insert the default aliases when the table is empty; return how many."""
-    if session.scalar(select(MajorAlias.id).limit(1)) is not None:
-        return 0
-    rows = [
-        MajorAlias(alias=alias, canonical=canonical)
+def alias_pairs(session: Session) -> list[tuple[str, str]]:
+    """Return the (spelling, canonical name) pairs, or the defaults if none are stored.
+
+    The defaults are not written here, so that reading stays read-only; the
+    first save of the list stores them with the staff's edits.
+    """
+    rows = session.execute(
+        select(MajorAlias.alias, MajorAlias.canonical).order_by(
+            MajorAlias.canonical, MajorAlias.alias
+        )
+    ).all()
+    if rows:
+        return [(alias, canonical) for alias, canonical in rows]
+    return [
+        (alias, canonical)
         for canonical, aliases in DEFAULT_MAJOR_ALIASES.items()
         for alias in aliases
     ]
-    session.add_all(rows)
-    session.flush()
-    return len(rows)
 
 
 def load_aliases(session: Session) -> dict[str, str]:
-    """Return the alias table as a mapping from spelling key to canonical name."""
-    seed_default_aliases(session)
-    rows = session.execute(select(MajorAlias.alias, MajorAlias.canonical))
-    return {major_key(alias): canonical for alias, canonical in rows}
+    """Return the alias list as a mapping from spelling key to canonical name."""
+    return {major_key(alias): canonical for alias, canonical in alias_pairs(session)}
 
 
 def canonical_major(text: str, aliases: dict[str, str]) -> str:

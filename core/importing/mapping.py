@@ -443,6 +443,12 @@ def find_header_row(head: pd.DataFrame, kind: ImportKind) -> int:
     )
 
 
+def header_width(row: pd.Series) -> int:
+    """Return the position after the last non-empty cell of the header row."""
+    filled = [position for position, cell in enumerate(row) if str(cell)]
+    return filled[-1] + 1 if filled else 0
+
+
 def headers_of(row: pd.Series) -> list[str]:
     """Return the header texts of a header row; an empty header gets a column label."""
     return [

@@ -17,6 +17,7 @@ from core.importing.majors import load_aliases
 from core.importing.mapping import (
     check_targets,
     find_header_row,
+    header_width,
     headers_of,
     propose_targets,
     remembered_targets,
@@ -49,6 +50,7 @@ class PreparedFile:
     headers: list[str]
     proposed_targets: list[str | None]
     mapping_remembered: bool
+    header_width: int
 
     @property
     def rows_estimate(self) -> int:
@@ -115,6 +117,7 @@ def prepare_file(
         headers=headers,
         proposed_targets=targets,
         mapping_remembered=remembered is not None,
+        header_width=header_width(head.loc[header_row]),
     )
 
 
@@ -142,6 +145,7 @@ def make_plan(
         constants=given,
         gpa_from_percent=gpa_from_percent,
         major_aliases=load_aliases(session),
+        header_width=prepared.header_width,
     )
     parse_constants(plan)
     return plan

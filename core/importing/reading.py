@@ -174,7 +174,7 @@ def _open_excel(content: bytes, name: str, sheet: str | None) -> TableSource:
                 f"sheet {chosen!r} not found in {name}: choose one of "
                 + ", ".join(repr(sheet_name) for sheet_name in sheet_names)
             )
-        frame = workbook.parse(chosen, header=None, dtype=object)
+        frame = pd.read_excel(workbook, sheet_name=chosen, header=None, dtype=object)
     except ImportFailure:
         raise
     except Exception as error:  # calamine raises its own types for broken files

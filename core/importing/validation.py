@@ -73,6 +73,7 @@ class ImportPlan:
     constants: dict[str, str] = field(default_factory=dict)
     gpa_from_percent: bool = False
     major_aliases: dict[str, str] = field(default_factory=dict)
+    header_width: int | None = None
 
     def mapping_record(self) -> dict[str, Any]:
         """Return the mapping as stored in the import record."""
@@ -263,6 +264,7 @@ def convert_chunk(
         parsed[position] = [results.get(text) for text in texts[position]]
         failed[position] = problems
 
+    overflow = _overflow_cells(chunk, plan)
     records: list[dict[str, Any]] = []
     chunk_problems: list[CellProblem] = []
     rejected = 0
@@ -270,6 +272,7 @@ def convert_chunk(
         record, row_problems = _build_record(
             texts, offset, int(row_number), plan, constants, parsed, failed
         )
+        row_problems.extend(overflow.get(int(row_number), []))
         if row_problems:
             rejected += 1
             chunk_problems.extend(row_problems)
@@ -280,6 +283,33 @@ def convert_chunk(
     report.rows_rejected += rejected
     report.add_problems(chunk_problems)
     return ChunkResult(records, chunk_problems, len(chunk), rejected)
+
+
+def _overflow_cells(
+    chunk: pd.DataFrame, plan: ImportPlan
+) -> dict[int, list[CellProblem]]:
+    """Return problems for filled cells to the right of the last header.
+
+    Such cells usually mean an unquoted comma shifted the row, so the row's
+    other cells cannot be trusted either.
+    """
+    if plan.header_width is None:
+        return {}
+    found: dict[int, list[CellProblem]] = {}
+    for position in chunk.columns:
+        if position < plan.header_width:
+            continue
+        for row_number, text in chunk[position][chunk[position] != ""].items():
+            found.setdefault(int(row_number), []).append(
+                CellProblem(
+                    int(row_number),
+                    f"(column {position + 1})",
+                    text,
+                    "cell to the right of the last column header",
+                    "remove the cell, or quote a value that contains the delimiter",
+                )
+            )
+    return found
 
 
 def _build_record(

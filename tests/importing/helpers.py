@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from sqlalchemy import Engine, select
 
 from core.access import Viewer

@@ -232,3 +232,14 @@ def test_preview_and_import_see_every_row(engine: Engine, shared_cases: Path) ->
     assert result.report.rows_total == 10
     with session_scope(engine) as session:
         assert session.scalar(select(func.count(Alumnus.id))) == 7
+
+
+def test_cells_beyond_header_reported(engine: Engine) -> None:
+    data = b"name,major,placement_status\nAsha Rao,CSE,Placed\nRao, Ravi,IT,Placed\n"
+
+    result = run_import(engine, data, "shifted.csv")
+
+    assert result.status == "rejected"
+    columns = {(problem.row, problem.column) for problem in result.report.problems}
+    assert (3, "(column 4)") in columns
+    assert (3, "placement_status") in columns

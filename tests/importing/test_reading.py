@@ -1,0 +1,148 @@
+"""Reading files: encodings, delimiters, title rows, workbooks and sheets."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from core.importing import ImportFailure
+from core.importing.mapping import find_header_row, normalise_header
+from core.importing.reading import detect_delimiter, detect_encoding, open_table
+from db.models import ImportKind
+
+HEADER = "name,major,graduation_year,gpa,placement_status"
+
+
+def _rows(data: bytes, file_name: str = "file.csv") -> list[list[str]]:
+    table = open_table(data, file_name)
+    return [list(chunk) for frame in table.iter_rows() for chunk in frame.values]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("name\nJosé\n".encode(), "utf-8"),
+        ("name\nJosé\n".encode("utf-8-sig"), "utf-8-sig"),
+        ("name\nData Scientist – ML\n".encode("cp1252"), "cp1252"),
+    ],
+)
+def test_detect_encoding(data: bytes, expected: str) -> None:
+    assert detect_encoding(data) == expected
+
+
+def test_latin1_text_decoded() -> None:
+    data = f"{HEADER}\nRenée Côté,Civil,2022,7.0,Placed\n".encode("latin-1")
+
+    rows = _rows(data)
+
+    assert rows[1][0] == "Renée Côté"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_detect_delimiter(delimiter: str) -> None:
+    text = HEADER.replace(",", delimiter) + "\n" + delimiter.join("abcde") + "\n"
+
+    assert detect_delimiter(text) == (delimiter, 5)
+
+
+def test_semicolon_file_with_decimal_commas() -> None:
+    data = b"name;gpa;placement_status\nAsha;8,5;Placed\n"
+
+    table = open_table(data, "semicolon.csv")
+
+    assert table.delimiter == ";"
+    assert _rows(data)[1] == ["Asha", "8,5", "Placed"]
+
+
+def test_empty_rows_dropped_row_numbers_kept() -> None:
+    data = f"{HEADER}\n,,,,\nAsha,CSE,2023,8,Placed\n\nRavi,IT,2023,7,No\n".encode()
+
+    frame = next(open_table(data, "gaps.csv").iter_rows(start_row=2))
+
+    assert list(frame.index) == [3, 5]
+
+
+def test_cells_stay_text() -> None:
+    data = f"{HEADER}\n007,CSE,2023,08.50,1\n".encode()
+
+    assert _rows(data)[1] == ["007", "CSE", "2023", "08.50", "1"]
+
+
+def test_title_row_above_header() -> None:
+    data = f"Placement results 2023,,,,\n{HEADER}\nAsha,CSE,2023,8,Placed\n".encode()
+    table = open_table(data, "titled.csv")
+
+    assert find_header_row(table.head(20), ImportKind.ALUMNI) == 2
+
+
+def test_header_not_found() -> None:
+    data = b"alpha,beta\n1,2\n3,4\n"
+    table = open_table(data, "numbers.csv")
+
+    with pytest.raises(ImportFailure, match="header not found"):
+        find_header_row(table.head(20), ImportKind.ALUMNI)
+
+
+def test_empty_file_rejected() -> None:
+    with pytest.raises(ImportFailure, match="is empty"):
+        open_table(b"", "empty.csv")
+
+
+def _workbook() -> bytes:
+    book = openpyxl.Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "Notes"
+    notes.append(["Exported from the placement cell"])
+    alumni = book.create_sheet("Alumni 2023")
+    alumni.append(["Alumni outcomes"])
+    alumni.append(["Name", "Branch", "Batch", "CGPA", "Placed"])
+    alumni.append(["Asha", "CSE", 2023, 8.5, "Yes"])
+    alumni.append([None, None, None, None, None])
+    alumni.append(["Ravi", "ECE", 2023.0, 7, 0])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_sheet_choice_and_text_cells() -> None:
+    data = _workbook()
+
+    first = open_table(data, "alumni.xlsx")
+    chosen = open_table(data, "alumni.xlsx", sheet="Alumni 2023")
+
+    assert first.kind == "excel"
+    assert first.sheet_names == ["Notes", "Alumni 2023"]
+    assert first.sheet == "Notes"
+    assert find_header_row(chosen.head(20), ImportKind.ALUMNI) == 2
+    frame = next(chosen.iter_rows(start_row=3))
+    assert list(frame.index) == [3, 5]
+    assert frame.loc[3].tolist() == ["Asha", "CSE", "2023", "8.5", "Yes"]
+    assert frame.loc[5].tolist() == ["Ravi", "ECE", "2023", "7", "0"]
+
+
+def test_xlsx_unknown_sheet() -> None:
+    with pytest.raises(ImportFailure, match="sheet 'Missing' not found"):
+        open_table(_workbook(), "alumni.xlsx", sheet="Missing")
+
+
+def test_broken_workbook_reported() -> None:
+    with pytest.raises(ImportFailure, match="could not be read as an Excel"):
+        open_table(b"PK\x03\x04 not really a zip", "broken.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (" Name ", "name"),
+        ("PlacedOrNot", "placed or not"),
+        ("Attendance %", "attendance percent"),
+        ("Year of Passing ", "year of passing"),
+        ("Package_Offered", "package offered"),
+        ("Sci&Tech", "sci and tech"),
+    ],
+)
+def test_normalise_header(header: str, expected: str) -> None:
+    assert normalise_header(header) == expected

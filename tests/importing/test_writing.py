@@ -1,0 +1,224 @@
+"""Writing: one transaction per import, interruption, concurrency, undo, audit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from benchmarks.importing import write_alumni_csv
+from core.importing import undo_import
+from core.importing.errors import ImportFailure
+from core.importing.history import list_imports
+from core.importing.preview import make_plan
+from core.settings import PROJECT_ROOT
+from db.models import Alumnus, AuditEntry, ColumnMapping, Import, Role
+from db.session import session_scope, write_scope
+from tests.factories import make_viewer
+from tests.importing.helpers import alumni_rows, prepare, run_import
+
+
+def _counts(engine: Engine) -> tuple[int, int]:
+    with session_scope(engine) as session:
+        alumni = session.scalar(select(func.count(Alumnus.id))) or 0
+        imports = session.scalar(select(func.count(Import.id))) or 0
+    return int(alumni), int(imports)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_progress_exception_leaves_no_rows(engine: Engine, tmp_path: Path) -> None:
+    path = write_alumni_csv(tmp_path / "alumni.csv", 5_000)
+    calls: list[int] = []
+
+    def interrupt(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 3:
+            raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        run_import(engine, path, progress=interrupt, chunk_rows=1_000)
+
+    # The first chunk holds the header row too, so it has one data row fewer.
+    assert calls == [999, 1_999, 2_999]
+    assert _counts(engine) == (0, 0)
+    # The interrupted import left nothing behind, so the file imports in full.
+    assert run_import(engine, path).rows_written == 5_000
+
+
+KILLED_IMPORT = """
+import sys, time
+from pathlib import Path
+from db.session import make_engine
+from tests.importing.helpers import run_import
+
+def report(done, total):
+    print(f"chunk {done}", flush=True)
+    if done >= 2_999:
+        time.sleep(120)
+
+run_import(make_engine(sys.argv[1]), Path(sys.argv[2]), progress=report,
+           chunk_rows=1_000)
+"""
+
+
+def test_killed_import_leaves_no_rows(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    path = write_alumni_csv(tmp_path / "alumni.csv", 10_000)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_IMPORT, database_url, str(path)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line.strip())
+        if line.strip() == "chunk 2999":
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    assert seen == ["chunk 999", "chunk 1999", "chunk 2999"]
+    assert process.returncode == -signal.SIGKILL
+    assert _counts(engine) == (0, 0)
+    assert run_import(engine, path).rows_written == 10_000
+
+
+def test_concurrent_imports_both_complete(engine: Engine, tmp_path: Path) -> None:
+    # On SQLite the second writer waits for the first one's write lock.
+    first = write_alumni_csv(tmp_path / "first.csv", 3_000, seed=1)
+    second = tmp_path / "second.csv"
+    # Other names, so neither import's rows are duplicates of the other's.
+    second.write_text(first.read_text().replace("Alumnus ", "Graduate "))
+    results: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def work(path: Path) -> None:
+        try:
+            results[path.name] = run_import(engine, path, chunk_rows=500).rows_written
+        except BaseException as error:  # reported by the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(path,)) for path in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert results == {"first.csv": 3_000, "second.csv": 3_000}
+    assert _counts(engine) == (6_000, 2)
+
+
+def test_undo_removes_exactly_its_rows(engine: Engine, shared_cases: Path) -> None:
+    with write_scope(engine) as session:
+        staff = make_viewer(session, Role.STAFF)
+    kept = run_import(
+        engine,
+        (shared_cases / "alumni_tiny_majors.csv").read_bytes(),
+        "tiny.csv",
+        viewer=staff,
+    )
+    data = (shared_cases / "alumni_missing_values.csv").read_bytes()
+    undone = run_import(engine, data, "missing.csv", viewer=staff)
+    assert undone.import_id is not None
+
+    removed = undo_import(engine, staff, undone.import_id)
+
+    assert removed == 3
+    assert {row.import_id for row in alumni_rows(engine)} == {kept.import_id}
+    assert len(alumni_rows(engine)) == 5
+    with pytest.raises(ImportFailure, match="already undone"):
+        undo_import(engine, staff, undone.import_id)
+    again = run_import(engine, data, "missing.csv", viewer=staff)
+    assert again.status == "imported"
+    assert again.rows_written == 3
+    with session_scope(engine) as session:
+        history = list_imports(session, staff)
+        actions = list(
+            session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))
+        )
+    assert len(history) == 3
+    assert history["undone by"].tolist().count(staff.username) == 1
+    assert actions.count("import_alumni") == 3
+    assert actions.count("undo_import") == 1
+
+
+def test_undo_unknown_import(engine: Engine) -> None:
+    with pytest.raises(ImportFailure, match="#999 not found"):
+        undo_import(engine, None, 999)
+
+
+def test_confirmed_mapping_remembered(engine: Engine, shared_cases: Path) -> None:
+    data = (shared_cases / "alumni_messy_headers.csv").read_bytes()
+    prepared = prepare(engine, data, "messy.csv")
+    targets = list(prepared.proposed_targets)
+    targets[prepared.headers.index("Role Match")] = None
+    run_import(engine, data, "messy.csv", targets=targets)
+
+    other_file = data.replace(b"Kiran Shah", b"Kiran Shah Jr")
+    again = prepare(engine, other_file, "messy again.csv")
+
+    assert again.mapping_remembered
+    assert again.proposed_targets == targets
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count(ColumnMapping.id))) == 1
+
+
+def test_constant_fills_missing_field(engine: Engine) -> None:
+    data = b"Name,Branch,Placed\nAsha,CSE,Yes\nRavi,IT,No\n"
+
+    result = run_import(
+        engine, data, "no year.csv", constants={"graduation_year": "2024"}
+    )
+
+    assert result.rows_written == 2
+    assert {row.graduation_year for row in alumni_rows(engine)} == {2024}
+
+
+def test_invalid_constant_rejected(engine: Engine) -> None:
+    data = b"Name,Branch,Placed\nAsha,CSE,Yes\n"
+    prepared = prepare(engine, data, "no year.csv")
+
+    with session_scope(engine) as session:
+        with pytest.raises(ImportFailure, match="Graduation year is invalid"):
+            make_plan(session, prepared, constants={"graduation_year": "soon"})
+
+
+def test_tier_for_not_placed_reported(engine: Engine) -> None:
+    data = b"Name,Branch,Placed,Tier\nAsha,CSE,No,Tier 1\n"
+
+    result = run_import(engine, data, "tier.csv")
+
+    assert result.status == "rejected"
+    assert result.report.problems[0].column == "Tier"
+    assert "not placed" in result.report.problems[0].rule
+
+
+def test_student_cannot_import(engine: Engine, shared_cases: Path) -> None:
+    from core.access import AccessDenied
+    from tests.factories import make_student
+
+    with write_scope(engine) as session:
+        student = make_viewer(session, Role.STUDENT, make_student(session))
+
+    with pytest.raises(AccessDenied):
+        run_import(
+            engine,
+            (shared_cases / "alumni_tiny_majors.csv").read_bytes(),
+            "tiny.csv",
+            viewer=student,
+        )
+    assert _counts(engine) == (0, 0)
