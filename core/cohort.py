@@ -279,6 +279,11 @@ ExportFormat = Literal["csv", "xlsx"]
 EXPORT_WRITERS = {"csv": csv_bytes, "xlsx": xlsx_bytes}
 
 
+def _check_format(file_format: str) -> None:
+    if file_format not in EXPORT_WRITERS:
+        raise ValueError(f"file_format={file_format!r} is invalid: use 'csv' or 'xlsx'")
+
+
 def export_risk_list(
     session: Session,
     viewer: Viewer,
@@ -315,8 +320,7 @@ def export_risk_list(
     ValueError
         If ``file_format`` is not "csv" or "xlsx".
     """
-    if file_format not in EXPORT_WRITERS:
-        raise ValueError(f"file_format={file_format!r}: use 'csv' or 'xlsx'")
+    _check_format(file_format)
     allowed = allowed_export_columns(session, viewer, frame)
     contents = EXPORT_WRITERS[file_format](allowed)
     file_name = export_file_name("cohort-risk-list", file_format)
@@ -332,6 +336,62 @@ def export_risk_list(
             "columns": list(allowed.columns),
             "filter": (cohort_filter or CohortFilter()).as_dict(),
             "student_ids": [int(value) for value in frame["student_id"]],
+        },
+    )
+    return file_name, contents
+
+
+def export_tier_summary(
+    session: Session,
+    viewer: Viewer,
+    frame: pd.DataFrame,
+    file_format: ExportFormat,
+    cohort_filter: CohortFilter | None = None,
+) -> tuple[str, bytes]:
+    """Return the file name and contents of students per major and predicted tier.
+
+    Parameters
+    ----------
+    session : Session
+        Open session; the audit entry is written when the caller commits.
+    viewer : Viewer
+        The signed-in user; must be an officer or an admin.
+    frame : pandas.DataFrame
+        Rows of ``latest_scores``.
+    file_format : {"csv", "xlsx"}
+        Spreadsheet format of the file.
+    cohort_filter : CohortFilter or None, default=None
+        The filter that produced ``frame``, recorded in the audit entry.
+
+    Returns
+    -------
+    tuple of (str, bytes)
+        A file name with a UTC timestamp, and the formula-safe file contents:
+        one row per major, as from ``tier_counts_by_major``, so majors with
+        fewer than ``MIN_GROUP_SIZE`` students have their counts blanked.
+
+    Raises
+    ------
+    AccessDenied
+        If ``viewer`` is not an officer or an admin.
+    ValueError
+        If ``file_format`` is not "csv" or "xlsx".
+    """
+    _check_format(file_format)
+    _require_reader(session, viewer, "export cohort summary")
+    table = tier_counts_by_major(frame)
+    contents = EXPORT_WRITERS[file_format](table)
+    file_name = export_file_name("cohort-tier-summary", file_format)
+    audit.record(
+        session,
+        viewer,
+        "export_cohort_summary",
+        page=EXPORT_PAGE,
+        detail={
+            "format": file_format,
+            "majors": len(table),
+            "suppressed_majors": int(table["suppressed"].sum()),
+            "filter": (cohort_filter or CohortFilter()).as_dict(),
         },
     )
     return file_name, contents

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from core.access import Viewer
 from core.cohort import (
@@ -16,12 +18,14 @@ from core.cohort import (
     ExportFormat,
     FilterOptions,
     export_risk_list,
+    export_tier_summary,
     filter_options,
     latest_scores,
     rank_by_risk,
     tier_counts,
     trend_counts,
 )
+from core.exports import export_file_name
 from dashboard import charts
 from dashboard.guard import require_viewer
 from dashboard.navigation import PAGES_DIR, pages_for
@@ -36,6 +40,19 @@ TRAJECTORY_PAGE = "trajectory.py"
 
 # Seconds a loaded cohort stays cached, so a rescoring shows after at most this.
 CACHE_SECONDS = 60
+
+Exporter = Callable[
+    [Session, Viewer, pd.DataFrame, ExportFormat, CohortFilter], tuple[str, bytes]
+]
+EXPORTS: tuple[tuple[str, Exporter, str, ExportFormat], ...] = (
+    ("Export list (CSV)", export_risk_list, "cohort-risk-list", "csv"),
+    ("Export list (XLSX)", export_risk_list, "cohort-risk-list", "xlsx"),
+    ("Export tier summary (CSV)", export_tier_summary, "cohort-tier-summary", "csv"),
+)
+MIME_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 LIST_COLUMNS = {
     "risk": st.column_config.TextColumn("Risk"),
@@ -125,36 +142,33 @@ def _open_trajectory(viewer: Viewer, cohort: pd.DataFrame, rows: list[int]) -> N
 
 
 def _export(
-    viewer: Viewer, cohort: pd.DataFrame, cohort_filter: CohortFilter, file_format: str
+    exporter: Exporter,
+    viewer: Viewer,
+    cohort: pd.DataFrame,
+    cohort_filter: CohortFilter,
+    file_format: ExportFormat,
 ) -> bytes:
     # Runs when the download button is clicked, so the audit entry records an
     # actual download rather than every rerun of the page.
-    export_format: ExportFormat = "xlsx" if file_format == "xlsx" else "csv"
     with write_scope(app_engine()) as session:
-        _, contents = export_risk_list(
-            session, viewer, cohort, export_format, cohort_filter
-        )
+        _, contents = exporter(session, viewer, cohort, file_format, cohort_filter)
     return contents
 
 
 def _downloads(
     viewer: Viewer, cohort: pd.DataFrame, cohort_filter: CohortFilter
 ) -> None:
-    stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%d-%H%M%S")
-    csv_column, xlsx_column, _ = st.columns([1, 1, 3])
-    for column, file_format, mime in (
-        (csv_column, "csv", "text/csv"),
-        (
-            xlsx_column,
-            "xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+    columns = st.columns(len(EXPORTS))
+    for column, (label, exporter, stem, file_format) in zip(
+        columns, EXPORTS, strict=True
     ):
         column.download_button(
-            f"Export {file_format.upper()}",
-            data=functools.partial(_export, viewer, cohort, cohort_filter, file_format),
-            file_name=f"cohort-risk-list-{stamp}.{file_format}",
-            mime=mime,
+            label,
+            data=functools.partial(
+                _export, exporter, viewer, cohort, cohort_filter, file_format
+            ),
+            file_name=export_file_name(stem, file_format),
+            mime=MIME_TYPES[file_format],
             on_click="ignore",
             icon=":material/download:",
         )

@@ -70,7 +70,11 @@ def test_cohort_page_as_officer_shows_charts_and_list(engine: Engine) -> None:
     assert list(risk_list["risk"]) == ["not assessed", "at risk", "on track"]
     assert risk_list["score"].iloc[2] == 85.0
     labels = [button.proto.label for button in app.get("download_button")]
-    assert labels == ["Export CSV", "Export XLSX"]
+    assert labels == [
+        "Export list (CSV)",
+        "Export list (XLSX)",
+        "Export tier summary (CSV)",
+    ]
 
 
 def test_cohort_page_filter_matching_nobody_shows_empty_state(engine: Engine) -> None:

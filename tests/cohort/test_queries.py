@@ -17,6 +17,7 @@ from core.cohort import (
     ON_TRACK,
     CohortFilter,
     export_risk_list,
+    export_tier_summary,
     filter_options,
     latest_scores,
     rank_by_risk,
@@ -43,12 +44,14 @@ def test_cohort_queries_reject_role(engine: Engine, role: Role) -> None:
             filter_options(session, viewer)
         with pytest.raises(AccessDenied, match="export student records"):
             export_risk_list(session, viewer, pd.DataFrame({"student_id": []}), "csv")
+        with pytest.raises(AccessDenied, match="export cohort summary"):
+            export_tier_summary(session, viewer, pd.DataFrame(), "csv")
 
     with session_scope(engine) as session:
         denials = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "access_denied")
         ).all()
-    assert len(denials) == 3
+    assert len(denials) == 4
     assert {entry.actor_user_id for entry in denials} == {viewer.user_id}
 
 
@@ -230,3 +233,30 @@ def test_export_risk_list_is_safe_and_audited(engine: Engine, file_format: str) 
     assert entry.detail["format"] == file_format
     assert entry.detail["filter"]["majors"] == ["Civil"]
     assert sorted(entry.detail["student_ids"]) == sorted(ranked["student_id"])
+
+
+def test_export_tier_summary_blanks_small_majors(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        viewer = make_viewer(session, Role.ADMIN)
+        for _ in range(5):
+            student = make_student(session)
+            add_score(session, student, days_ago=0, tier=PredictedOutcome.TIER1)
+        make_student(session, major="Civil")
+
+    with session_scope(engine) as session:
+        frame = latest_scores(session, viewer)
+        file_name, contents = export_tier_summary(session, viewer, frame, "csv")
+
+    assert re.fullmatch(r"cohort-tier-summary-\d{8}-\d{6}\.csv", file_name)
+    table = pd.read_csv(io.BytesIO(contents), encoding="utf-8-sig").set_index("major")
+    assert table.loc["Computer Science", "Tier1"] == 5
+    assert table.loc["Computer Science", "students"] == 5
+    assert pd.isna(table.loc["Civil", "students"])
+    assert pd.isna(table.loc["Civil", NO_PREDICTION])
+    assert bool(table.loc["Civil", "suppressed"])
+
+    with session_scope(engine) as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "export_cohort_summary")
+        ).one()
+    assert entry.detail["suppressed_majors"] == 1
