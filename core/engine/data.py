@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import (
+    Connection,
+    Result,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
 
 from db.models import (
     Alumnus,
@@ -23,26 +35,35 @@ from db.models import (
 # Days of wellbeing rows averaged into the focus score.
 FOCUS_WINDOW_DAYS = 30
 
+# Enums are read as plain strings and the JSON extras as text, which is parsed in
+# one call below: per-row result processing dominated reads of 200,000 alumni.
 _ALUMNI_COLUMNS = (
     Alumnus.id,
     Alumnus.major,
     Alumnus.graduation_year,
     Alumnus.gpa,
     Alumnus.attendance,
-    Alumnus.placement_status,
-    Alumnus.company_tier,
+    type_coerce(Alumnus.placement_status, String).label("placement_status"),
+    type_coerce(Alumnus.company_tier, String).label("company_tier"),
     Alumnus.role_title,
     Alumnus.salary_text,
     Alumnus.salary_min_lpa,
     Alumnus.salary_max_lpa,
     Alumnus.gender,
-    Alumnus.extra_features,
+    cast(Alumnus.extra_features, Text).label("extra_features"),
 )
 
 
-def _text(values: pd.Series) -> pd.Series:
-    # Enum members and None both become plain objects: the value string or None.
-    return values.map(lambda value: None if value is None else str(value))
+def _frame(result: Result[Any]) -> pd.DataFrame:
+    columns = list(result.keys())
+    rows = result.all()
+    data = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object)
+            for name, values in zip(columns, data, strict=True)
+        }
+    )
 
 
 def load_alumni(connection: Connection) -> pd.DataFrame:
@@ -51,15 +72,12 @@ def load_alumni(connection: Connection) -> pd.DataFrame:
     An extra column that clashes with a model column is ignored, so an extra can
     never overwrite GPA or the outcome.
     """
-    result = connection.execute(select(*_ALUMNI_COLUMNS).order_by(Alumnus.id))
-    rows = result.all()
-    frame = pd.DataFrame(rows, columns=list(result.keys()))
-    for column in ("placement_status", "company_tier"):
-        frame[column] = _text(frame[column]) if len(frame) else frame[column]
+    frame = _frame(connection.execute(select(*_ALUMNI_COLUMNS).order_by(Alumnus.id)))
     for column in ("gpa", "attendance", "salary_min_lpa", "salary_max_lpa"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    texts = [value or "{}" for value in frame.pop("extra_features")]
     extras = pd.DataFrame.from_records(
-        [value or {} for value in frame.pop("extra_features")], index=frame.index
+        json.loads("[" + ",".join(texts) + "]"), index=frame.index
     )
     extras = extras.drop(columns=[c for c in extras.columns if c in frame.columns])
     extras = extras.apply(pd.to_numeric, errors="coerce").astype(float)
@@ -100,8 +118,7 @@ def load_students(
     ).outerjoin(FeatureVector, FeatureVector.id == Student.feature_vector_id)
     if student_ids is not None:
         query = query.where(Student.id.in_(list(student_ids)))
-    result = connection.execute(query.order_by(Student.id))
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = _frame(connection.execute(query.order_by(Student.id)))
     for column in (
         "gpa",
         "attendance",
@@ -145,9 +162,7 @@ def load_students(
 
 
 def _grouped(connection: Connection, query: object) -> pd.DataFrame:
-    result = connection.execute(query)  # type: ignore[call-overload]
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
-    frame = frame.set_index("student_id")
+    frame = _frame(connection.execute(query)).set_index("student_id")  # type: ignore[call-overload]
     return frame.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
@@ -172,8 +187,7 @@ def _previous_scores(connection: Connection, now: datetime) -> pd.DataFrame:
             latest.c.computed_at == TrajectoryScore.computed_at,
         ),
     )
-    result = connection.execute(query)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = _frame(connection.execute(query))
     frame = frame.drop_duplicates("student_id").set_index("student_id")
     frame["previous_score"] = frame["previous_score"].astype(float)
     return frame
@@ -192,8 +206,7 @@ def load_skills(connection: Connection, student_ids: np.ndarray) -> pd.DataFrame
         .outerjoin(SkillCatalogueEntry, SkillCatalogueEntry.name == Skill.name)
         .order_by(Skill.student_id, Skill.name)
     )
-    result = connection.execute(query)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = _frame(connection.execute(query))
     frame = frame[frame["student_id"].isin(student_ids)]
     for column in ("proficiency", "market_weight"):
         frame[column] = frame[column].astype(float)

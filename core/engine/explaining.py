@@ -60,7 +60,7 @@ def _gpa_band(gpa: float | None) -> str | None:
     return f"{low}-{min(low + 1, 10)}"
 
 
-def _salary_band(row: pd.Series) -> str | None:
+def _salary_band(row: dict[str, Any]) -> str | None:
     text = row.get("salary_text")
     if isinstance(text, str) and text.strip():
         return text.strip()
@@ -88,19 +88,32 @@ def evidence_records(
     Evidence holds major, graduation year, GPA band, outcome, tier, salary band and
     role title, never a name or an id.
     """
+    unique = np.unique(positions[positions >= 0])
+    rows = alumni.iloc[unique].reindex(
+        columns=[
+            "major",
+            "graduation_year",
+            "gpa",
+            "placement_status",
+            "company_tier",
+            "role_title",
+            "salary_text",
+            "salary_min_lpa",
+            "salary_max_lpa",
+        ]
+    )
     records: dict[int, dict[str, Any]] = {}
-    for position in np.unique(positions[positions >= 0]):
-        row = alumni.iloc[int(position)]
+    for position, row in zip(unique, rows.to_dict("records"), strict=True):
         placed = str(row["placement_status"]) == "Placed"
-        year = _optional(row.get("graduation_year"))
+        year = _optional(row["graduation_year"])
         records[int(position)] = {
             "major": str(row["major"]),
             "graduation_year": None if year is None else int(year),
-            "gpa_band": _gpa_band(_optional(row.get("gpa"))),
+            "gpa_band": _gpa_band(_optional(row["gpa"])),
             "outcome": "Placed" if placed else "Not Placed",
-            "tier": _optional(row.get("company_tier")) if placed else None,
+            "tier": _optional(row["company_tier"]) if placed else None,
             "salary_band": _salary_band(row) if placed else None,
-            "role": _optional(row.get("role_title")) if placed else None,
+            "role": _optional(row["role_title"]) if placed else None,
         }
     return records
 

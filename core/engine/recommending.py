@@ -87,16 +87,30 @@ def feature_recommendations(
     """Recommend closing each matching-feature gap to the tier-up median."""
     students = students.reset_index(drop=True)
     medians = target_medians(model)
-    keys = result.neighbours.pool_key
     target_code = np.clip(result.predicted - 1, 0, None)
+    # One row of target medians per (pool, target class) pair; -1 where none.
+    pairs = list(medians)
+    pair_index = {pair: number for number, pair in enumerate(pairs)}
+    table = (
+        np.vstack([medians[pair] for pair in pairs])
+        if pairs
+        else np.empty((0, len(model.features)))
+    )
+    lookup = np.array(
+        [
+            pair_index.get((str(key), int(target)), -1) if predicted >= 0 else -1
+            for key, target, predicted in zip(
+                result.neighbours.pool_key, target_code, result.predicted, strict=True
+            )
+        ],
+        dtype=np.int64,
+    )
+    has_target = lookup >= 0
     rows: list[dict[str, Any]] = []
     for column, feature in enumerate(model.features):
         targets = np.full(len(students), np.nan)
-        for position in np.flatnonzero(result.predicted >= 0):
-            key = keys[position]
-            values = medians.get((str(key), int(target_code[position])))
-            if values is not None:
-                targets[position] = values[column]
+        if len(table):
+            targets[has_target] = table[lookup[has_target], column]
         current = pd.to_numeric(students.get(feature), errors="coerce")
         current_values = (
             current.to_numpy(dtype=float)

@@ -25,7 +25,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, bindparam, insert, update
+from sqlalchemy import Engine, Table, bindparam, update
 
 from core import audit
 from core.access import Viewer
@@ -43,12 +43,9 @@ from core.engine.trends import velocity_and_trend
 from db.models import (
     EngineRun,
     FeatureVector,
-    Impact,
-    PredictedOutcome,
     Recommendation,
     Student,
     TrajectoryScore,
-    Trend,
 )
 from db.session import write_scope
 
@@ -119,12 +116,10 @@ def _score_rows(
                 "score": _number(result.score[position], 2) if scored else None,
                 "confidence": _number(result.confidence[position], 4),
                 "margin_of_error": _number(result.margin[position], 2),
-                "trend": Trend(label) if label else None,
+                "trend": label,
                 "velocity": _number(velocity[position], 2),
                 "predicted_tier": (
-                    PredictedOutcome(OUTCOMES[int(result.predicted[position])])
-                    if scored
-                    else None
+                    OUTCOMES[int(result.predicted[position])] if scored else None
                 ),
                 "probabilities": (
                     {
@@ -285,6 +280,10 @@ def rescore_students(
     )
 
 
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
 def _write_chunk(
     session: Any,
     chunk: pd.DataFrame,
@@ -294,15 +293,22 @@ def _write_chunk(
 ) -> None:
     if not score_rows:
         return
-    score_ids = session.scalars(
-        insert(TrajectoryScore).returning(
-            TrajectoryScore.id, sort_by_parameter_order=True
-        ),
-        score_rows,
+    # Enum columns take their values as plain strings (Trend, PredictedOutcome,
+    # Impact values); building enum members cost more than the inserts.
+    # Core inserts on the session's connection: the ORM's bulk path costs more per
+    # row and these rows need no ORM events. RETURNING rows are matched back by a
+    # returned key, not by order: asking SQLAlchemy for parameter order makes it
+    # insert one row per statement on SQLite.
+    connection = session.connection()
+    scores = _table(TrajectoryScore)
+    returned = connection.execute(
+        scores.insert().returning(scores.c.id, scores.c.student_id), score_rows
     ).all()
+    id_of_student = {student_id: score_id for score_id, student_id in returned}
+    score_ids = [id_of_student[row["student_id"]] for row in score_rows]
     if recommendation_rows:
-        session.execute(
-            insert(Recommendation),
+        connection.execute(
+            _table(Recommendation).insert(),
             [
                 {
                     "student_id": score_rows[row["position"]]["student_id"],
@@ -310,7 +316,7 @@ def _write_chunk(
                     "category": row["category"],
                     "title": row["title"],
                     "description": row["description"],
-                    "impact": Impact(row["impact"]),
+                    "impact": row["impact"],
                     "estimated_points": row["estimated_points"],
                     "timeline": row["timeline"],
                     "completed": False,
@@ -322,8 +328,11 @@ def _write_chunk(
     changed = chunk[chunk["source_hash"] != chunk["stored_hash"]]
     if not len(changed):
         return
-    vector_ids = session.scalars(
-        insert(FeatureVector).returning(FeatureVector.id, sort_by_parameter_order=True),
+    vectors = _table(FeatureVector)
+    # Students with equal inputs share a hash and identical values, so either
+    # of their vectors is correct for both.
+    stored = connection.execute(
+        vectors.insert().returning(vectors.c.id, vectors.c.source_hash),
         [
             {
                 "owner_kind": "student",
@@ -334,9 +343,11 @@ def _write_chunk(
             for row in changed.to_dict("records")
         ],
     ).all()
-    table = cast(Table, Student.__table__)
+    id_of_hash = {source_hash: vector_id for vector_id, source_hash in stored}
+    vector_ids = [id_of_hash[source_hash] for source_hash in changed["source_hash"]]
+    table = _table(Student)
     # updated_at is passed through unchanged: a new stored vector is not an edit.
-    session.connection().execute(
+    connection.execute(
         update(table)
         .where(table.c.id == bindparam("student"))
         .values(feature_vector_id=bindparam("vector"), updated_at=bindparam("edited")),
