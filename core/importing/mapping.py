@@ -522,3 +522,25 @@ def remember_targets(
         session.add(row)
     row.mapping = {"kind": kind.value, "targets": list(targets)}
     row.updated_at = utcnow()
+
+
+IGNORE = "(ignore)"
+
+
+def target_options(kind: ImportKind, targets: Iterable[str | None] = ()) -> list[str]:
+    """Return the choices of a mapping editor: ignore, each field, each extra feature.
+
+    Extra features already proposed for this file (``extra:hostel``) are
+    included so that the editor can show them.
+    """
+    options = [IGNORE, *(spec.name for spec in fields_for(kind))]
+    if kind is ImportKind.ALUMNI:
+        extras = [EXTRA_PREFIX + key for key in EXTRA_FEATURES]
+        extras += [t for t in targets if t and t.startswith(EXTRA_PREFIX)]
+        options += sorted(set(extras))
+    return options
+
+
+def targets_from_options(choices: Iterable[str | None]) -> list[str | None]:
+    """Turn mapping-editor choices back into targets (``None`` for ignored)."""
+    return [None if not choice or choice == IGNORE else choice for choice in choices]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.importing.majors import load_aliases
@@ -166,3 +167,37 @@ def validate_file(
             progress(report.rows_total, prepared.rows_estimate)
     finish_report(report, plan)
     return report
+
+
+def preview_frame(prepared: PreparedFile, rows: int = 20) -> pd.DataFrame:
+    """Return the first data rows under their headers, as the file has them."""
+    head = prepared.table.head(rows + SAMPLE_ROWS)
+    data = head[head.index > prepared.header_row].head(rows)
+    frame = data.reindex(columns=range(len(prepared.headers)), fill_value="")
+    frame.columns = pd.Index(_unique_labels(prepared.headers))
+    frame.index.name = "row"
+    return frame
+
+
+def _unique_labels(headers: list[str]) -> list[str]:
+    # Streamlit tables need distinct column names; files may repeat a header.
+    seen: dict[str, int] = {}
+    labels = []
+    for header in headers:
+        seen[header] = seen.get(header, 0) + 1
+        labels.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+    return labels
+
+
+def sample_values(prepared: PreparedFile) -> list[str]:
+    """Return the first non-empty value of each column, to show beside its header."""
+    head = prepared.table.head(SAMPLE_ROWS)
+    data = head[head.index > prepared.header_row]
+    samples = []
+    for position in range(len(prepared.headers)):
+        column = (
+            data[position] if position in data.columns else pd.Series([], dtype=str)
+        )
+        filled = column[column != ""]
+        samples.append(str(filled.iloc[0]) if len(filled) else "")
+    return samples

@@ -284,3 +284,14 @@ def detect_delimiter(text: str) -> tuple[str, int]:
         if score > best_score:
             best, best_score, best_width = delimiter, score, max(counts)
     return best, best_width
+
+
+def list_sheets(content: bytes) -> list[str]:
+    """Return the sheet names of an Excel workbook, or ``[]`` for other files."""
+    if not (content.startswith(_ZIP_MAGIC) or content.startswith(_OLE_MAGIC)):
+        return []
+    try:
+        workbook = pd.ExcelFile(io.BytesIO(content), engine="calamine")
+    except Exception:  # calamine raises its own types; open_table reports them
+        return []
+    return [str(name) for name in workbook.sheet_names]

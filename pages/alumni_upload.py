@@ -1,0 +1,116 @@
+"""Upload an alumni spreadsheet: read, map, check, confirm, import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from core.access import Viewer
+from core.importing import ImportResult, PreparedFile, import_alumni
+from core.importing.majors import alias_pairs, save_aliases
+from core.importing.validation import ImportPlan
+from dashboard.guard import require_viewer
+from dashboard.import_steps import (
+    ask_constants,
+    build_plan,
+    checked_report,
+    confirm_and_run,
+    edit_mapping,
+    prepare_upload,
+    read_upload,
+    show_preview,
+    show_result,
+)
+from dashboard.resources import app_engine
+from db.models import ImportKind, Role
+from db.session import session_scope, write_scope
+
+PAGE = "Upload alumni"
+
+
+def _major_aliases_editor() -> None:
+    with st.expander("Major spellings"):
+        st.caption(
+            "Each spelling on the left is stored as the major on the right, so "
+            "CSE, CS and Computer Science count as one major."
+        )
+        with session_scope(app_engine()) as session:
+            pairs = alias_pairs(session)
+        frame = pd.DataFrame(pairs, columns=["spelling", "major"])
+        edited = st.data_editor(
+            frame, num_rows="dynamic", hide_index=True, key="aliases"
+        )
+        if st.button("Save major spellings"):
+            rows = [
+                (str(spelling), str(major))
+                for spelling, major in edited.itertuples(index=False)
+                if str(spelling or "").strip() or str(major or "").strip()
+            ]
+            try:
+                with write_scope(app_engine()) as session:
+                    save_aliases(session, rows)
+            except ValueError as error:
+                st.error(str(error))
+            else:
+                st.success(f"Saved {len(rows)} spellings.")
+
+
+def _runner(viewer: Viewer) -> Callable[..., ImportResult]:
+    def run(
+        prepared: PreparedFile,
+        plan: ImportPlan,
+        only_valid: bool,
+        progress: Callable[[int, int], None],
+    ) -> ImportResult:
+        return import_alumni(
+            app_engine(),
+            viewer,
+            prepared,
+            plan,
+            only_valid=only_valid,
+            progress=progress,
+            page=PAGE,
+        )
+
+    return run
+
+
+def main() -> None:
+    viewer = require_viewer(Role.STAFF, Role.ADMIN)
+    st.title("Upload alumni")
+    st.caption(
+        "Upload a CSV or Excel file of past graduates and their placement outcomes. "
+        "Nothing is written until you confirm."
+    )
+    _major_aliases_editor()
+
+    upload = read_upload("Alumni spreadsheet (CSV, XLSX or XLS)", key="alumni-file")
+    if upload is None:
+        st.info("Choose a file to see how it will be read.")
+        return
+    data, name, sha = upload
+    prepared = prepare_upload(app_engine(), data, name, sha, ImportKind.ALUMNI)
+    if prepared is None:
+        return
+
+    targets = edit_mapping(prepared, sha)
+    constants = ask_constants(prepared, sha, targets)
+    gpa_from_percent = st.checkbox(
+        "The GPA column holds percentages: convert them as percentage / 10",
+        key=f"gpa-percent-{sha}",
+        help="A linear rescale to the 0-10 scale, not an official equivalence.",
+    )
+    plan = build_plan(app_engine(), prepared, targets, constants, gpa_from_percent)
+    if plan is None:
+        return
+
+    report = checked_report(prepared, plan, sha)
+    show_preview(prepared, report)
+    result = confirm_and_run(sha, report, plan, prepared, _runner(viewer))
+    if result is not None:
+        show_result(result)
+
+
+main()

@@ -1,0 +1,181 @@
+"""The upload, history and roster pages through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from streamlit.testing.v1 import AppTest
+
+from db.models import Alumnus, Import, Role
+from db.session import session_scope, write_scope
+from tests.apptest import app_as
+from tests.factories import make_viewer
+
+
+def _staff_app(engine: Engine, page: str) -> AppTest:
+    with write_scope(engine) as session:
+        staff = make_viewer(session, Role.STAFF)
+    return app_as(staff, page)
+
+
+def _alumni_count(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return int(session.scalar(select(func.count(Alumnus.id))) or 0)
+
+
+def _button(app: AppTest, label_start: str):  # type: ignore[no-untyped-def]
+    return next(button for button in app.button if button.label.startswith(label_start))
+
+
+def test_upload_page_empty_state(engine: Engine) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+
+    assert not app.exception
+    assert "Choose a file" in app.info[0].value
+
+
+def test_upload_preview_confirm_flow(engine: Engine, shared_cases: Path) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = (shared_cases / "alumni_bad_rows.csv").read_bytes()
+
+    app.file_uploader[0].upload("alumni_bad_rows.csv", data, "text/csv").run()
+
+    assert not app.exception
+    assert any("CSV text in utf-8" in caption.value for caption in app.caption)
+    assert [metric.value for metric in app.metric] == ["10", "7", "3"]
+    assert "3 invalid cells in 3 rows" in app.error[0].value
+    assert _button(app, "Import 7 rows").disabled
+
+    app.radio[0].set_value("Import only the 7 valid rows").run()
+    _button(app, "Import 7 rows").click().run()
+
+    assert not app.exception
+    assert "7 rows written, 3 rejected" in app.success[-1].value
+    assert _alumni_count(engine) == 7
+
+    # A later rerun shows the result again without importing again.
+    app.run()
+    assert "7 rows written" in app.success[-1].value
+    assert _alumni_count(engine) == 7
+
+
+def test_upload_same_file_again_says_so(engine: Engine, shared_cases: Path) -> None:
+    data = (shared_cases / "alumni_tiny_majors.csv").read_bytes()
+    for attempt in range(2):
+        app = _staff_app(engine, "alumni_upload.py")
+        app.file_uploader[0].upload("alumni_tiny_majors.csv", data, "text/csv").run()
+        _button(app, "Import 5 rows").click().run()
+        assert not app.exception
+
+    assert "already imported as import #1" in app.warning[-1].value
+    assert _alumni_count(engine) == 5
+
+
+def test_upload_mapping_changed_on_page(engine: Engine, shared_cases: Path) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = (shared_cases / "alumni_messy_headers.csv").read_bytes()
+    app.file_uploader[0].upload("messy.csv", data, "text/csv").run()
+    designation = next(box for box in app.selectbox if box.label == "Designation")
+    assert designation.value == "role_title"
+
+    designation.set_value("(ignore)").run()
+    _button(app, "Import 5 rows").click().run()
+
+    assert not app.exception
+    with session_scope(engine) as session:
+        titles = set(session.scalars(select(Alumnus.role_title)))
+    assert titles == {None}
+
+
+def test_upload_duplicate_headers_error(engine: Engine, shared_cases: Path) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = (shared_cases / "alumni_duplicate_headers.csv").read_bytes()
+
+    app.file_uploader[0].upload("dup.csv", data, "text/csv").run()
+
+    assert "'gpa' and 'GPA'" in app.error[0].value
+    assert not [button for button in app.button if button.label.startswith("Import")]
+
+
+def test_history_page_undo(engine: Engine, shared_cases: Path) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = (shared_cases / "alumni_tiny_majors.csv").read_bytes()
+    app.file_uploader[0].upload("tiny.csv", data, "text/csv").run()
+    _button(app, "Import 5 rows").click().run()
+    assert _alumni_count(engine) == 5
+
+    history = _staff_app(engine, "import_history.py")
+    assert not history.exception
+    history.checkbox[0].check().run()
+    _button(history, "Undo import #1").click().run()
+
+    assert not history.exception
+    assert "removed 5 rows" in history.success[0].value
+    assert _alumni_count(engine) == 0
+    with session_scope(engine) as session:
+        assert session.scalar(select(Import.undone_at)) is not None
+
+
+def test_history_page_empty_state(engine: Engine) -> None:
+    app = _staff_app(engine, "import_history.py")
+
+    assert not app.exception
+    assert "No imports yet" in app.info[0].value
+
+
+def test_student_cannot_open_upload(engine: Engine) -> None:
+    from tests.factories import make_student
+
+    with write_scope(engine) as session:
+        student = make_viewer(session, Role.STUDENT, make_student(session))
+    app = app_as(student)
+
+    app.switch_page("pages/alumni_upload.py")
+    try:
+        app.run()
+    except Exception:  # the page is not in the student's navigation at all
+        pass
+    assert not app.file_uploader
+
+
+ROSTER = (
+    b"Roll No,Student Name,Branch,Sem,Batch,CGPA,Attendance\n"
+    b"CS21001,Asha Rao,CSE,5,2027,8.4,91%\n"
+    b"EC21002,Ravi Kumar,ECE,5,2027,7.1,84\n"
+)
+
+
+def test_roster_page_shows_passwords_once(engine: Engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    from core.auth import verify_password
+    from db.models import Student, User
+
+    app = _staff_app(engine, "roster.py")
+    app.file_uploader[0].upload("roster.csv", ROSTER, "text/csv").run()
+    assert not app.exception
+    _button(app, "Import 2 rows").click().run()
+
+    assert not app.exception
+    assert "2 rows written" in app.success[-1].value
+    shown = app.dataframe[-1].value
+    assert shown["user name"].tolist() == ["cs21001", "ec21002"]
+    passwords = shown["one-time password"].tolist()
+    with session_scope(engine) as session:
+        students = {s.roll_number: s for s in session.scalars(select(Student))}
+        users = {u.username: u for u in session.scalars(select(User)) if u.student_id}
+    assert students["CS21001"].major == "Computer Science"
+    assert students["CS21001"].attendance == 91.0
+    assert users["cs21001"].must_change_password
+    assert verify_password(users["cs21001"].password_hash, passwords[0])
+    assert all(
+        password not in record.getMessage()
+        for record in caplog.records
+        for password in passwords
+    )
+
+    _button(app, "I have saved the passwords").click().run()
+
+    assert not app.exception
+    assert all(
+        "one-time password" not in frame.value.columns for frame in app.dataframe
+    )
