@@ -173,7 +173,7 @@ def _run_child(arguments: list[str]) -> dict[str, Any]:
     output = subprocess.run(
         [sys.executable, "-m", "benchmarks.scoring", "--child", *arguments],
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     ).stdout
     return dict(json.loads(output.strip().splitlines()[-1]))

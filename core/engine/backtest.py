@@ -1,8 +1,8 @@
 """Backtesting the engine on alumni alone, next to two baselines in the same run.
 
 Split: when at least two graduation years are known, alumni of the newest year are
-predicted from all older years (rows without a year are left out); otherwise
-``FOLDS``-fold cross-validation with a fixed shuffle seed. Each test alumnus is
+predicted from all older years, and rows without a year are left out. Otherwise the
+split is ``FOLDS``-fold cross-validation with a fixed shuffle seed. Each test alumnus is
 scored as if it were a student, on the same features.
 
 Baselines: ``base_rate`` predicts the training outcome shares for everyone;

@@ -76,7 +76,7 @@ def reliability_figure(report: dict[str, Any]) -> go.Figure:
 
 
 def metrics_table(report: dict[str, Any]) -> pd.DataFrame:
-    """One row per model: AUC, Brier score, tier accuracy, coverage and rows."""
+    """Tabulate AUC, Brier score, tier accuracy, coverage and rows per model."""
     rows = []
     for name in ("engine", "base_rate", "logistic_regression"):
         metrics = report.get(name, {})

@@ -85,7 +85,7 @@ def evidence_records(
 ) -> dict[int, dict[str, Any]]:
     """Return anonymised evidence for the alumni at ``positions``, keyed by position.
 
-    Evidence holds major, graduation year, GPA band, outcome, tier, salary band and
+    Evidence contains major, graduation year, GPA band, outcome, tier, salary band and
     role title, never a name or an id.
     """
     unique = np.unique(positions[positions >= 0])

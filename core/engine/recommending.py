@@ -9,7 +9,7 @@ skills or wellbeing data, so those gaps are measured against fixed targets inste
 (``SKILL_TARGET`` proficiency for each skill, ``FOCUS_TARGET`` focus score), and
 priced by rescoring the readiness component the same way. Only gaps worth at least
 ``MIN_POINTS`` become recommendations. The points are an association in past data,
-not a promise, and every description says so.
+not a promise, and every description states this.
 """
 
 from __future__ import annotations
@@ -81,11 +81,8 @@ def _row(
     }
 
 
-def feature_recommendations(
-    model: TrajectoryModel, students: pd.DataFrame, result: ScoreResult
-) -> list[dict[str, Any]]:
-    """Recommend closing each matching-feature gap to the tier-up median."""
-    students = students.reset_index(drop=True)
+def _targets(model: TrajectoryModel, result: ScoreResult) -> np.ndarray:
+    """Return each student's tier-up medians, shape (n, n_features), NaN if none."""
     medians = target_medians(model)
     target_code = np.clip(result.predicted - 1, 0, None)
     # One row of target medians per (pool, target class) pair; -1 where none.
@@ -106,11 +103,21 @@ def feature_recommendations(
         dtype=np.int64,
     )
     has_target = lookup >= 0
+    targets = np.full((len(lookup), len(model.features)), np.nan)
+    targets[has_target] = table[lookup[has_target]]
+    return targets
+
+
+def feature_recommendations(
+    model: TrajectoryModel, students: pd.DataFrame, result: ScoreResult
+) -> list[dict[str, Any]]:
+    """Recommend closing each matching-feature gap to the tier-up median."""
+    students = students.reset_index(drop=True)
+    targets_by_student = _targets(model, result)
+    target_code = np.clip(result.predicted - 1, 0, None)
     rows: list[dict[str, Any]] = []
     for column, feature in enumerate(model.features):
-        targets = np.full(len(students), np.nan)
-        if len(table):
-            targets[has_target] = table[lookup[has_target], column]
+        targets = targets_by_student[:, column]
         current = pd.to_numeric(students.get(feature), errors="coerce")
         current_values = (
             current.to_numpy(dtype=float)

@@ -61,7 +61,7 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class RescoreSummary:
-    """What one rescoring run did."""
+    """Counts and duration of one rescoring run."""
 
     run_id: int
     students_scored: int
