@@ -380,7 +380,9 @@ def export_tier_summary(
     _check_format(file_format)
     _require_reader(session, viewer, "export cohort summary")
     table = tier_counts_by_major(frame)
-    contents = EXPORT_WRITERS[file_format](table)
+    # Whole numbers in the file, with blank cells where counts are suppressed.
+    counts = table.select_dtypes(include="number").columns
+    contents = EXPORT_WRITERS[file_format](table.astype(dict.fromkeys(counts, "Int64")))
     file_name = export_file_name("cohort-tier-summary", file_format)
     audit.record(
         session,
