@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
@@ -62,7 +63,7 @@ def test_upload_preview_confirm_flow(engine: Engine, shared_cases: Path) -> None
 
 def test_upload_same_file_again_says_so(engine: Engine, shared_cases: Path) -> None:
     data = (shared_cases / "alumni_tiny_majors.csv").read_bytes()
-    for attempt in range(2):
+    for _attempt in range(2):
         app = _staff_app(engine, "alumni_upload.py")
         app.file_uploader[0].upload("alumni_tiny_majors.csv", data, "text/csv").run()
         _button(app, "Import 5 rows").click().run()
@@ -124,19 +125,25 @@ def test_history_page_empty_state(engine: Engine) -> None:
     assert "No imports yet" in app.info[0].value
 
 
-def test_student_cannot_open_upload(engine: Engine) -> None:
+@pytest.mark.parametrize("page", ["alumni_upload.py", "import_history.py", "roster.py"])
+def test_student_stopped_by_page_guard(engine: Engine, page: str) -> None:
+    from core.settings import PROJECT_ROOT
+    from dashboard.guard import VIEWER_KEY
+    from tests.apptest import TIMEOUT_SECONDS
     from tests.factories import make_student
 
     with write_scope(engine) as session:
         student = make_viewer(session, Role.STUDENT, make_student(session))
-    app = app_as(student)
+    # Run the page script directly, as if reached without the navigation.
+    app = AppTest.from_file(
+        str(PROJECT_ROOT / "pages" / page), default_timeout=TIMEOUT_SECONDS
+    )
+    app.session_state[VIEWER_KEY] = student
+    app.run()
 
-    app.switch_page("pages/alumni_upload.py")
-    try:
-        app.run()
-    except Exception:  # the page is not in the student's navigation at all
-        pass
+    assert "does not give access" in app.error[0].value
     assert not app.file_uploader
+    assert not app.dataframe
 
 
 ROSTER = (
