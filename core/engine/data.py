@@ -116,9 +116,10 @@ def load_students(
         Student.updated_at,
         FeatureVector.source_hash.label("stored_hash"),
     ).outerjoin(FeatureVector, FeatureVector.id == Student.feature_vector_id)
-    if student_ids is not None:
-        query = query.where(Student.id.in_(list(student_ids)))
     frame = _frame(connection.execute(query.order_by(Student.id)))
+    if student_ids is not None:
+        # Filtered here, not with SQL IN: SQLite caps bound parameters at 32,766.
+        frame = frame[frame["id"].isin([int(value) for value in student_ids])]
     for column in (
         "gpa",
         "attendance",
