@@ -62,7 +62,8 @@ class DemoAccount:
 
     role: Role
     username: str
-    password: str
+    # Left out of repr, so that logging a summary does not print passwords.
+    password: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,13 @@ def load_demo_data(
         If the database already contains students or alumni. Nothing is written.
     ValueError
         If ``students`` or ``alumni`` is below 1, or a demo user name is taken.
+
+    Notes
+    -----
+    Rows and accounts are written in one transaction, so a rejection writes
+    nothing. The score history is then written by one rescoring run per week,
+    each in the engine's own transactions, so a failing run leaves the rows
+    without the later scores.
     """
     if students < 1 or alumni < 1:
         raise ValueError(
