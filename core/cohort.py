@@ -186,7 +186,7 @@ def latest_scores(
     session : Session
         Open database session.
     viewer : Viewer
-        The signed-in user; must be an officer or an admin.
+        The signed-in user, who must be an officer or an admin.
     cohort_filter : CohortFilter or None, default=None
         Majors, expected graduation years and semesters to keep; all when None.
 
@@ -296,9 +296,9 @@ def export_risk_list(
     Parameters
     ----------
     session : Session
-        Open session; the audit entry is written when the caller commits.
+        Open session. The audit entry is written when the caller commits.
     viewer : Viewer
-        The signed-in user; must be an officer or an admin.
+        The signed-in user, who must be an officer or an admin.
     frame : pandas.DataFrame
         Rows of ``latest_scores``, usually ranked by ``rank_by_risk``.
     file_format : {"csv", "xlsx"}
@@ -353,9 +353,9 @@ def export_tier_summary(
     Parameters
     ----------
     session : Session
-        Open session; the audit entry is written when the caller commits.
+        Open session. The audit entry is written when the caller commits.
     viewer : Viewer
-        The signed-in user; must be an officer or an admin.
+        The signed-in user, who must be an officer or an admin.
     frame : pandas.DataFrame
         Rows of ``latest_scores``.
     file_format : {"csv", "xlsx"}
