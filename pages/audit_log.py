@@ -48,7 +48,7 @@ with session_scope(app_engine()) as session:
     entries = list_entries(session, viewer, conditions)
 
 st.write(f"{len(entries)} entries match.")
-st.dataframe(entries, hide_index=True, use_container_width=True)
+st.dataframe(entries, hide_index=True, width="stretch")
 
 if st.button("Prepare CSV export", disabled=entries.empty):
     with write_scope(app_engine()) as session:

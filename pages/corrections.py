@@ -29,7 +29,7 @@ else:
     st.dataframe(
         pd.DataFrame([request.__dict__ for request in open_requests]),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     labels = {
         f"#{request.request_id} {request.roll_number}: {request.field}": request

@@ -38,7 +38,7 @@ def _sections(record: dict[str, list[dict[str, Any]]]) -> None:
     for section, rows in record.items():
         st.subheader(SECTION_TITLES.get(section, section))
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         else:
             st.caption("Nothing stored.")
 

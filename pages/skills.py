@@ -27,7 +27,7 @@ def _skills_table(skills: list[SkillRow]) -> None:
             "Market weight": [skill.market_weight for skill in skills],
         }
     )
-    st.dataframe(frame, hide_index=True, use_container_width=True)
+    st.dataframe(frame, hide_index=True, width="stretch")
 
 
 def _optional_score(label: str, current: float | None, key: str) -> float | None:

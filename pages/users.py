@@ -112,7 +112,7 @@ with session_scope(app_engine()) as session:
 st.dataframe(
     pd.DataFrame([account.__dict__ for account in all_accounts]),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 st.subheader("Create an account")
 _create_form()

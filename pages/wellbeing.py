@@ -68,8 +68,8 @@ def _history() -> None:
     frame = pd.DataFrame([day.__dict__ for day in days])
     figure = px.line(frame, x="day", y="focus_score", markers=True, range_y=[0, 100])
     figure.update_layout(xaxis_title="Day", yaxis_title="Focus score")
-    st.plotly_chart(figure, use_container_width=True)
-    st.dataframe(frame, hide_index=True, use_container_width=True)
+    st.plotly_chart(figure, width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch")
 
 
 def _withdraw() -> None:
