@@ -6,6 +6,7 @@ history shows improving, stable and declining trajectories.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 
@@ -63,7 +64,14 @@ def _apply_snapshot(
         session.execute(update(Student), rows)
 
 
-HistoryProgress = Callable[[int, str], None]
+# Called with the number of runs done (fractional within a run) and a message.
+HistoryProgress = Callable[[float, str], None]
+
+
+def _report_chunk(
+    progress: HistoryProgress, run: int, runs: int, done: int, total: int
+) -> None:
+    progress(run + done / max(total, 1), f"scoring run {run + 1} of {runs}")
 
 
 def write_history(
@@ -87,7 +95,10 @@ def write_history(
         if run > 0:
             _apply_snapshot(engine, student_ids, snapshot)
         summary = rescore_students(
-            engine, student_ids=[int(value) for value in student_ids], now=computed_at
+            engine,
+            student_ids=[int(value) for value in student_ids],
+            now=computed_at,
+            progress=functools.partial(_report_chunk, progress, run, len(run_times)),
         )
         scores += summary.students_scored
         recommendations += summary.recommendations

@@ -259,8 +259,8 @@ def load_demo_data(
     with write_scope(engine) as session:
         counts, student_ids, created = _write_base(session, frames, now, accounts)
 
-    def history_progress(run: int, message: str) -> None:
-        _report(progress, 0.4 + 0.6 * run / HISTORY_RUNS, message)
+    def history_progress(runs_done: float, message: str) -> None:
+        _report(progress, 0.4 + 0.6 * runs_done / HISTORY_RUNS, message)
 
     run_times = [
         now - HISTORY_INTERVAL * (HISTORY_RUNS - 1 - run) for run in range(HISTORY_RUNS)
