@@ -142,7 +142,12 @@ def check_credentials(session: Session, username: str, password: str) -> SignInR
     locked = user.locked_until is not None and user.locked_until > now
     correct = verify_password(user.password_hash, password)
     if locked or not correct or not user.is_active:
-        reason = "locked" if locked else "inactive" if correct else "wrong_password"
+        if locked:
+            reason = "locked"
+        elif correct:
+            reason = "inactive"
+        else:
+            reason = "wrong_password"
         if not correct:
             _count_failure(user, now)
         audit.record(

@@ -1,10 +1,10 @@
 """Data-protection duties: a student's own data, corrections, export rules, retention.
 
 These functions carry out what the Digital Personal Data Protection Act 2023
-(India) and FERPA (US) ask of the college: a student can see and download
-everything stored about them and request a correction; every view and export
-of a record is in the audit log; exports carry only the columns a role may see;
-small groups are hidden in aggregates; data is deleted a set time after
+(India) and FERPA (US) ask of the college. A student can see and download
+everything stored about them and request a correction. Every view and export of
+a record is in the audit log. Exports carry only the columns a role may see, and
+small groups are hidden in aggregates. Data is deleted a set time after
 graduation.
 """
 
@@ -70,6 +70,18 @@ EXPORT_COLUMNS: dict[Role, tuple[str, ...]] = {
     ),
 }
 EXPORT_COLUMNS[Role.ADMIN] = EXPORT_COLUMNS[Role.OFFICER]
+
+# Inclusive ranges of numeric fields, the same as the CHECK constraints on
+# students, so that an accepted correction fails with a clear message.
+FIELD_RANGES: dict[str, tuple[float, float]] = {
+    "semester": (1, 12),
+    "expected_graduation_year": (1950, 2100),
+    "gpa": (0, 10),
+    "attendance": (0, 100),
+    "weekly_study_hours": (0, 168),
+    "project_count": (0, float("inf")),
+    "internship_count": (0, float("inf")),
+}
 
 # Fields of the student record a correction request may name, with their types.
 CORRECTABLE_FIELDS: dict[str, type] = {
@@ -397,14 +409,30 @@ def list_corrections(
     ]
 
 
+def _corrected_value(field: str, text: str) -> object:
+    invalid = (
+        f"{text!r} is not a valid {field}: "
+        "reject the request or ask the student for a valid value"
+    )
+    try:
+        value = CORRECTABLE_FIELDS[field](text.strip())
+    except ValueError as error:
+        raise ValueError(invalid) from error
+    if field in FIELD_RANGES:
+        low, high = FIELD_RANGES[field]
+        if not low <= value <= high:
+            raise ValueError(f"{invalid} (allowed range {low:g} to {high:g})")
+    return value
+
+
 def resolve_correction(
     session: Session, viewer: Viewer, request_id: int, accept: bool, note: str
 ) -> None:
     """Accept or reject an open correction request (officers and admins only).
 
-    Accepting writes the requested value into the student record; a value
-    that does not fit the field (text for a number, a GPA of 11) raises
-    ``ValueError`` and nothing is changed.
+    Accepting writes the requested value into the student record. A value that
+    does not fit the field (text for a number, a GPA of 11) raises
+    ``ValueError``, and nothing is changed.
     """
     require_role(session, viewer, STUDENT_READERS, "resolve a correction request")
     request = session.get(CorrectionRequest, request_id)
@@ -417,14 +445,7 @@ def resolve_correction(
         student = session.get(Student, request.student_id)
         if student is None:
             raise LookupError(f"student id {request.student_id} not found")
-        converter = CORRECTABLE_FIELDS[request.field]
-        try:
-            value = converter(request.requested_value)
-        except ValueError as error:
-            raise ValueError(
-                f"{request.requested_value!r} is not a valid {request.field}: "
-                "reject the request or ask the student for a valid value"
-            ) from error
+        value = _corrected_value(request.field, request.requested_value)
         setattr(student, request.field, value)
         session.flush()
 

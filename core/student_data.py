@@ -1,8 +1,8 @@
 """Data a student enters about themselves: skills and digital wellbeing.
 
-Students write only their own rows; reads go through the access rules of
-``core.access`` (a student reads their own rows, officers and admins read any,
-staff read none). Wellbeing rows are stored only while the student's consent
+Students write only their own rows. Reads follow the access rules of
+``core.access``: a student reads their own rows, officers and admins read any,
+and staff read none. Wellbeing rows are stored only while the student's consent
 is active, and withdrawing consent deletes them.
 """
 
@@ -227,7 +227,7 @@ def withdraw_consent(session: Session, viewer: Viewer) -> int:
 
 
 # Sleep range that scores full marks, in hours: the National Sleep Foundation's
-# recommendation for ages 18-64 (Hirshkowitz et al., Sleep Health 1(1), 2015).
+# recommendation for ages 18-64 (Hirshkowitz et al., Sleep Health 1(1):40-43, 2015).
 HEALTHY_SLEEP_HOURS = (7.0, 9.0)
 SLEEP_PENALTY_PER_HOUR = 15.0
 SOCIAL_PENALTY_PER_HOUR = 12.5

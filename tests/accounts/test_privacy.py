@@ -127,11 +127,12 @@ def test_correction_accepted_updates_record(engine: Engine, people: People) -> N
     assert count_entries(engine, "correction_resolved", people.officer.user_id) == 1
 
 
+@pytest.mark.parametrize("requested", ["high", "11"])
 def test_correction_invalid_value_changes_nothing(
-    engine: Engine, people: People
+    engine: Engine, people: People, requested: str
 ) -> None:
     with session_scope(engine) as session:
-        request_id = request_correction(session, people.student, "gpa", "high", "")
+        request_id = request_correction(session, people.student, "gpa", requested, "")
 
     with (
         session_scope(engine) as session,
