@@ -8,7 +8,6 @@ session, so they commit or roll back with it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,38 +33,34 @@ ALUMNI_COLUMNS = (
     "import_id",
 )
 
-_JSON_COLUMNS = frozenset({"extra_features"})
 
-
-def insert_rows(
-    session: Session, table: str, columns: Sequence[str], rows: list[dict[str, Any]]
+def insert_columns(
+    session: Session, table: str, columns: Sequence[str], values: dict[str, list[Any]]
 ) -> None:
-    """Insert ``rows`` (dicts keyed by ``columns``) into ``table`` in bulk."""
-    if not rows:
+    """Insert rows given column by column (``values[column][row]``) into ``table``.
+
+    Columns missing from ``values`` are inserted as NULL.
+    """
+    size = len(next(iter(values.values()), []))
+    if not size:
         return
-    values = [
-        tuple(
-            json.dumps(row.get(column) or {})
-            if column in _JSON_COLUMNS
-            else row.get(column)
-            for column in columns
-        )
-        for row in rows
-    ]
+    rows = list(
+        zip(*(values.get(column, [None] * size) for column in columns), strict=True)
+    )
     connection = session.connection()
     driver = connection.connection.driver_connection
     column_list = ", ".join(columns)
     if connection.dialect.name == "postgresql":
         with driver.cursor() as cursor:  # type: ignore[union-attr]
             with cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
+                for row in rows:
+                    copy.write_row(row)
         return
     placeholders = ", ".join("?" for _ in columns)
     cursor = driver.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(
-            f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", values
+            f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows
         )
     finally:
         cursor.close()

@@ -140,7 +140,7 @@ def _write_students(
     for chunk in chunks:
         rows_before = report.rows_total
         result = convert_chunk(chunk, plan, constants, report)
-        for position, row in enumerate(result.records, start=1):
+        for position, row in enumerate(result.records(), start=1):
             key = str(row["roll_number"]).lower()
             if key in seen or _roll_number_taken(session, key):
                 duplicate += 1

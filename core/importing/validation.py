@@ -9,6 +9,7 @@ rule it broke and a suggested fix.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -223,12 +224,63 @@ def _gpa_scale(text: str) -> str | None:
 
 @dataclass
 class ChunkResult:
-    """Typed records of the valid rows of one chunk, and the problems found."""
+    """The valid rows of one chunk as typed columns, and the problems found.
 
-    records: list[dict[str, Any]]
+    ``columns`` maps each output column (a model field, ``extra_features`` as
+    JSON text, ``natural_key``, ``source_row``) to its values, one per valid row.
+    """
+
+    columns: dict[str, list[Any]]
     problems: list[CellProblem]
     rows_seen: int
     rows_rejected: int
+
+    @property
+    def row_count(self) -> int:
+        """Valid rows in the chunk."""
+        return len(self.columns["source_row"])
+
+    def records(self) -> list[dict[str, Any]]:
+        """Return the valid rows as one dict per row."""
+        names = list(self.columns)
+        return [
+            dict(zip(names, row, strict=True))
+            for row in zip(*self.columns.values(), strict=True)
+        ]
+
+
+@dataclass
+class _ParsedColumn:
+    position: int
+    texts: list[str]
+    values: list[Any]
+    problems: dict[str, ValueProblem]
+
+
+def _parse_column(
+    chunk: pd.DataFrame, position: int, target: str, plan: ImportPlan, report: Report
+) -> _ParsedColumn:
+    # Files repeat values (majors, statuses, GPAs) far more often than they vary,
+    # so each distinct text of a column is parsed once.
+    parser = parser_for(target, plan)
+    texts = chunk[position].tolist()
+    results: dict[str, Any] = {"": None}
+    problems: dict[str, ValueProblem] = {}
+    counts = chunk[position].value_counts()
+    for text, count in counts.items():
+        text = str(text)
+        if text in results:
+            continue
+        try:
+            results[text] = parser(text)
+        except ValueProblem as problem:
+            problems[text] = problem
+        if target == "gpa":
+            scale = _gpa_scale(text)
+            if scale:
+                report.gpa_scale_counts[scale] += int(count)
+    values = [results.get(text) for text in texts]
+    return _ParsedColumn(position, texts, values, problems)
 
 
 def convert_chunk(
@@ -236,171 +288,191 @@ def convert_chunk(
 ) -> ChunkResult:
     """Parse one chunk of rows under ``plan``; problems are also added to ``report``.
 
-    Each distinct cell text of a column is parsed once, because files repeat
-    values (majors, statuses, GPAs) far more often than they vary.
+    The work runs column by column rather than row by row, because a chunk of
+    20,000 rows would otherwise cost a Python call per cell.
     """
-    texts: dict[int, list[str]] = {}
-    parsed: dict[int, list[Any]] = {}
-    failed: dict[int, dict[str, ValueProblem]] = {}
+    row_numbers = [int(row_number) for row_number in chunk.index]
+    parsed: dict[str, _ParsedColumn] = {}
     for position, target in enumerate(plan.targets):
-        if not target or position not in chunk.columns:
+        if target and position in chunk.columns:
+            parsed[target] = _parse_column(chunk, position, target, plan, report)
+
+    # (offset in chunk, column position, problem): sorted into reading order below.
+    found: list[tuple[int, int, CellProblem]] = []
+    for column in parsed.values():
+        header = plan.headers[column.position]
+        if column.problems:
+            for offset, text in enumerate(column.texts):
+                problem = column.problems.get(text)
+                if problem is not None:
+                    cell = CellProblem(
+                        row_numbers[offset],
+                        header,
+                        text,
+                        problem.rule,
+                        problem.suggestion,
+                    )
+                    found.append((offset, column.position, cell))
+    found.extend(_empty_required_cells(parsed, plan, row_numbers))
+    found.extend(_overflow_cells(chunk, plan, row_numbers))
+    if plan.kind is ImportKind.ALUMNI:
+        found.extend(_tier_without_placement(parsed, plan, row_numbers))
+    found.sort(key=lambda item: (item[0], item[1]))
+
+    bad = {offset for offset, _, _ in found}
+    keep = [offset for offset in range(len(row_numbers)) if offset not in bad]
+    columns = _valid_columns(parsed, constants, keep, row_numbers, plan)
+    problems = [problem for _, _, problem in found]
+    report.rows_total += len(row_numbers)
+    report.rows_rejected += len(bad)
+    report.add_problems(problems)
+    return ChunkResult(columns, problems, len(row_numbers), len(bad))
+
+
+def _empty_required_cells(
+    parsed: dict[str, _ParsedColumn], plan: ImportPlan, row_numbers: list[int]
+) -> list[tuple[int, int, CellProblem]]:
+    found = []
+    for spec in fields_for(plan.kind):
+        column = parsed.get(spec.name)
+        if not spec.required or column is None:
             continue
-        parser = parser_for(target, plan)
-        results: dict[str, Any] = {"": None}
-        problems: dict[str, ValueProblem] = {}
-        for text in chunk[position].unique():
-            if text in results:
-                continue
-            try:
-                results[text] = parser(text)
-            except ValueProblem as problem:
-                problems[text] = problem
-            if target == "gpa":
-                scale = _gpa_scale(text)
-                if scale:
-                    count = int((chunk[position] == text).sum())
-                    report.gpa_scale_counts[scale] += count
-        texts[position] = chunk[position].tolist()
-        parsed[position] = [results.get(text) for text in texts[position]]
-        failed[position] = problems
-
-    overflow = _overflow_cells(chunk, plan)
-    records: list[dict[str, Any]] = []
-    chunk_problems: list[CellProblem] = []
-    rejected = 0
-    for offset, row_number in enumerate(chunk.index):
-        record, row_problems = _build_record(
-            texts, offset, int(row_number), plan, constants, parsed, failed
-        )
-        row_problems.extend(overflow.get(int(row_number), []))
-        if row_problems:
-            rejected += 1
-            chunk_problems.extend(row_problems)
-        else:
-            records.append(record)
-
-    report.rows_total += len(chunk)
-    report.rows_rejected += rejected
-    report.add_problems(chunk_problems)
-    return ChunkResult(records, chunk_problems, len(chunk), rejected)
+        header = plan.headers[column.position]
+        for offset, text in enumerate(column.texts):
+            if text == "":
+                cell = CellProblem(
+                    row_numbers[offset],
+                    header,
+                    "",
+                    f"{spec.label} is empty",
+                    f"fill in the {spec.label}",
+                )
+                found.append((offset, column.position, cell))
+    return found
 
 
 def _overflow_cells(
-    chunk: pd.DataFrame, plan: ImportPlan
-) -> dict[int, list[CellProblem]]:
+    chunk: pd.DataFrame, plan: ImportPlan, row_numbers: list[int]
+) -> list[tuple[int, int, CellProblem]]:
     """Return problems for filled cells to the right of the last header.
 
     Such cells usually mean an unquoted comma shifted the row, so the row's
     other cells cannot be trusted either.
     """
     if plan.header_width is None:
-        return {}
-    found: dict[int, list[CellProblem]] = {}
+        return []
+    found = []
     for position in chunk.columns:
         if position < plan.header_width:
             continue
-        for row_number, text in chunk[position][chunk[position] != ""].items():
-            found.setdefault(int(row_number), []).append(
-                CellProblem(
-                    int(row_number),
+        for offset, text in enumerate(chunk[position].tolist()):
+            if text != "":
+                cell = CellProblem(
+                    row_numbers[offset],
                     f"(column {position + 1})",
                     text,
                     "cell to the right of the last column header",
                     "remove the cell, or quote a value that contains the delimiter",
                 )
-            )
+                found.append((offset, position, cell))
     return found
 
 
-def _build_record(
-    texts: dict[int, list[str]],
-    offset: int,
-    row_number: int,
-    plan: ImportPlan,
-    constants: dict[str, Any],
-    parsed: dict[int, list[Any]],
-    failed: dict[int, dict[str, ValueProblem]],
-) -> tuple[dict[str, Any], list[CellProblem]]:
-    record: dict[str, Any] = dict(constants)
-    extras: dict[str, float] = {}
-    problems: list[CellProblem] = []
-    columns: dict[str, int] = {}
-    for position, target in enumerate(plan.targets):
-        if position not in parsed or not target:
-            continue
-        text = texts[position][offset]
-        problem = failed[position].get(text)
-        if problem is not None:
-            problems.append(
-                CellProblem(
-                    row_number,
-                    plan.headers[position],
-                    text,
-                    problem.rule,
-                    problem.suggestion,
-                )
-            )
-            continue
-        value = parsed[position][offset]
-        columns[target] = position
-        if target.startswith(EXTRA_PREFIX):
-            if value is not None:
-                extras[target.removeprefix(EXTRA_PREFIX)] = value
-        else:
-            record[target] = value
-
-    for spec in fields_for(plan.kind):
-        if spec.required and record.get(spec.name) is None and spec.name in columns:
-            problems.append(
-                CellProblem(
-                    row_number,
-                    plan.headers[columns[spec.name]],
-                    "",
-                    f"{spec.label} is empty",
-                    f"fill in the {spec.label}",
-                )
-            )
-    if plan.kind is ImportKind.ALUMNI:
-        problems.extend(_alumni_row_rules(record, columns, row_number, plan))
-        _finish_alumni_record(record, extras, row_number)
-    else:
-        record["source_row"] = row_number
-    return record, problems
-
-
-def _alumni_row_rules(
-    record: dict[str, Any], columns: dict[str, int], row_number: int, plan: ImportPlan
-) -> list[CellProblem]:
-    not_placed = record.get("placement_status") == PlacementStatus.NOT_PLACED.value
-    if not_placed and record.get("company_tier") and "company_tier" in columns:
-        position = columns["company_tier"]
-        return [
-            CellProblem(
-                row_number,
-                plan.headers[position],
-                str(record["company_tier"]),
+def _tier_without_placement(
+    parsed: dict[str, _ParsedColumn], plan: ImportPlan, row_numbers: list[int]
+) -> list[tuple[int, int, CellProblem]]:
+    status, tier = parsed.get("placement_status"), parsed.get("company_tier")
+    if status is None or tier is None:
+        return []
+    header = plan.headers[tier.position]
+    found = []
+    not_placed = PlacementStatus.NOT_PLACED.value
+    pairs = zip(status.values, tier.values, strict=True)
+    for offset, (placement, company_tier) in enumerate(pairs):
+        if placement == not_placed and company_tier is not None:
+            cell = CellProblem(
+                row_numbers[offset],
+                header,
+                tier.texts[offset],
                 "company tier given for an alumnus who was not placed",
                 "clear the tier, or correct the placement status",
             )
-        ]
-    return []
+            found.append((offset, tier.position, cell))
+    return found
 
 
-def _finish_alumni_record(
-    record: dict[str, Any], extras: dict[str, float], row_number: int
+def _valid_columns(
+    parsed: dict[str, _ParsedColumn],
+    constants: dict[str, Any],
+    keep: list[int],
+    row_numbers: list[int],
+    plan: ImportPlan,
+) -> dict[str, list[Any]]:
+    def take(values: list[Any]) -> list[Any]:
+        return values if len(keep) == len(values) else [values[i] for i in keep]
+
+    size = len(keep)
+    columns: dict[str, list[Any]] = {
+        name: [value] * size for name, value in constants.items()
+    }
+    extras: dict[str, list[Any]] = {}
+    for target, column in parsed.items():
+        if target.startswith(EXTRA_PREFIX):
+            extras[target.removeprefix(EXTRA_PREFIX)] = take(column.values)
+        else:
+            columns[target] = take(column.values)
+    columns["source_row"] = take(row_numbers)
+    if plan.kind is ImportKind.ALUMNI:
+        _finish_alumni_columns(columns, extras, size)
+    return columns
+
+
+def _finish_alumni_columns(
+    columns: dict[str, list[Any]], extras: dict[str, list[Any]], size: int
 ) -> None:
-    salary = record.pop("salary_range", None)
-    not_placed = record.get("placement_status") == PlacementStatus.NOT_PLACED.value
+    salaries = columns.pop("salary_range", [None] * size)
+    statuses = columns.get("placement_status", [None] * size)
+    not_placed = PlacementStatus.NOT_PLACED.value
     # Files write a salary of 0 for alumni without an offer; that is no salary.
-    if salary is not None and not (not_placed and salary[2] == 0):
-        record["salary_text"], record["salary_min_lpa"], record["salary_max_lpa"] = (
-            salary
+    kept = [
+        None if salary is None or (status == not_placed and salary[2] == 0) else salary
+        for salary, status in zip(salaries, statuses, strict=True)
+    ]
+    columns["salary_text"] = [salary and salary[0] for salary in kept]
+    columns["salary_min_lpa"] = [salary and salary[1] for salary in kept]
+    columns["salary_max_lpa"] = [salary and salary[2] for salary in kept]
+
+    columns["extra_features"] = _extras_json(extras, size)
+
+    columns["natural_key"] = [
+        natural_key(name, major, year)
+        for name, major, year in zip(
+            columns.get("name", [None] * size),
+            columns.get("major", [None] * size),
+            columns.get("graduation_year", [None] * size),
+            strict=True,
         )
-    record["extra_features"] = extras
-    record["source_row"] = row_number
-    record["natural_key"] = natural_key(
-        record.get("name"), record.get("major"), record.get("graduation_year")
-    )
+    ]
+
+
+def _extras_json(extras: dict[str, list[Any]], size: int) -> list[str]:
+    # Extra columns hold few distinct combinations (counts, scores), so each
+    # combination is serialised once.
+    if not extras:
+        return ["{}"] * size
+    names = list(extras)
+    cache: dict[tuple[Any, ...], str] = {}
+    texts = []
+    for row in zip(*extras.values(), strict=True):
+        text = cache.get(row)
+        if text is None:
+            pairs = zip(names, row, strict=True)
+            text = json.dumps(
+                {name: value for name, value in pairs if value is not None}
+            )
+            cache[row] = text
+        texts.append(text)
+    return texts
 
 
 def natural_key(name: str | None, major: str | None, year: int | None) -> str | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Viewer, require_role
-from core.importing.bulk import ALUMNI_COLUMNS, insert_rows
+from core.importing.bulk import ALUMNI_COLUMNS, insert_columns
 from core.importing.history import IMPORTERS, EarlierImport, find_earlier_import
 from core.importing.mapping import remember_targets
 from core.importing.preview import PreparedFile, Progress
@@ -204,40 +204,55 @@ def _write_chunks(
 ) -> tuple[int, int]:
     constants = parse_constants(plan)
     seen_keys: set[str] = set()
+    # Looking up every key costs a query per batch; when no stored alumnus has
+    # a key, only this file's own keys can repeat. The transaction holds the
+    # write lock on SQLite, so no other import adds keys meanwhile there; on
+    # PostgreSQL the unique constraint on natural_key still stops a race.
+    check_stored = (
+        session.scalar(
+            select(Alumnus.id).where(Alumnus.natural_key.is_not(None)).limit(1)
+        )
+        is not None
+    )
     written = duplicate = 0
     for chunk in prepared.table.iter_rows(chunk_rows, start_row=plan.header_row + 1):
         result = convert_chunk(chunk, plan, constants, report)
-        fresh = _drop_known_alumni(session, result.records, seen_keys)
-        duplicate += len(result.records) - len(fresh)
-        for row in fresh:
-            row["import_id"] = import_id
-        insert_rows(session, Alumnus.__tablename__, ALUMNI_COLUMNS, fresh)
-        written += len(fresh)
+        columns = _drop_known_alumni(session, result.columns, seen_keys, check_stored)
+        fresh = len(columns["source_row"])
+        duplicate += result.row_count - fresh
+        columns["import_id"] = [import_id] * fresh
+        insert_columns(session, Alumnus.__tablename__, ALUMNI_COLUMNS, columns)
+        written += fresh
         if progress is not None:
             progress(report.rows_total, prepared.rows_estimate)
     return written, duplicate
 
 
 def _drop_known_alumni(
-    session: Session, records: list[dict[str, Any]], seen_keys: set[str]
-) -> list[dict[str, Any]]:
-    """Return the records whose natural key is new to the file and the database."""
-    keys = [record["natural_key"] for record in records if record["natural_key"]]
+    session: Session,
+    columns: dict[str, list[Any]],
+    seen_keys: set[str],
+    check_stored: bool,
+) -> dict[str, list[Any]]:
+    """Return the columns without rows whose natural key is already known."""
+    keys = columns["natural_key"]
     stored: set[str] = set()
-    for start in range(0, len(keys), KEY_LOOKUP_BATCH):
-        batch = keys[start : start + KEY_LOOKUP_BATCH]
+    named = [key for key in keys if key]
+    for start in range(0, len(named) if check_stored else 0, KEY_LOOKUP_BATCH):
+        batch = named[start : start + KEY_LOOKUP_BATCH]
         query = select(Alumnus.natural_key).where(Alumnus.natural_key.in_(batch))
         stored.update(key for key in session.scalars(query) if key)
 
-    fresh: list[dict[str, Any]] = []
-    for record in records:
-        key = record["natural_key"]
+    keep: list[int] = []
+    for offset, key in enumerate(keys):
         if key is not None:
             if key in stored or key in seen_keys:
                 continue
             seen_keys.add(key)
-        fresh.append(record)
-    return fresh
+        keep.append(offset)
+    if len(keep) == len(keys):
+        return columns
+    return {name: [values[i] for i in keep] for name, values in columns.items()}
 
 
 def finish_import_record(
