@@ -27,6 +27,28 @@ from core.engine.scoring import (
 EVIDENCE_COUNT = 5
 DRIVER_COUNT = 3
 
+_EVIDENCE_SOURCE = (
+    "major",
+    "graduation_year",
+    "gpa",
+    "placement_status",
+    "company_tier",
+    "role_title",
+    "salary_text",
+    "salary_min_lpa",
+    "salary_max_lpa",
+)
+
+
+def _pool_slopes(model: TrajectoryModel, key: str) -> np.ndarray:
+    slopes: dict[str, np.ndarray] = model.cache.setdefault("slopes", {})
+    if key not in slopes:
+        pool = model.matcher.pools[key]
+        values = model.values[pool.rows]
+        centred = values - values.mean()
+        slopes[key] = (pool.scaled * centred[:, None]).mean(axis=0)
+    return slopes[key]
+
 
 def driver_points(model: TrajectoryModel, students: pd.DataFrame) -> np.ndarray:
     """Return each student's driver points per feature, shape (n, n_features).
@@ -45,11 +67,9 @@ def driver_points(model: TrajectoryModel, students: pd.DataFrame) -> np.ndarray:
             continue
         pool = matcher.pools[key]
         rows = group.to_numpy()
-        values = model.values[pool.rows]
-        centred = values - values.mean()
-        slopes = (pool.scaled * centred[:, None]).mean(axis=0)
         scaled, _ = pool.scaling.transform(student_matrix[rows])
-        points[np.ix_(rows, np.flatnonzero(pool.scaling.usable))] = scaled * slopes
+        usable = np.flatnonzero(pool.scaling.usable)
+        points[np.ix_(rows, usable)] = scaled * _pool_slopes(model, key)
     return points
 
 
@@ -80,40 +100,52 @@ def _optional(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _evidence_columns(model: TrajectoryModel) -> dict[str, np.ndarray]:
+    # Object arrays, built once per run: indexing them is far cheaper than pandas rows.
+    if "evidence" not in model.cache:
+        alumni = model.alumni
+        columns = {}
+        for name in _EVIDENCE_SOURCE:
+            values = (
+                alumni[name]
+                if name in alumni.columns
+                else pd.Series(None, index=alumni.index, dtype=object)
+            )
+            columns[name] = values.astype(object).to_numpy()
+        model.cache["evidence"] = columns
+    evidence: dict[str, np.ndarray] = model.cache["evidence"]
+    return evidence
+
+
+def _column(columns: dict[str, np.ndarray], name: str, rows: np.ndarray) -> list[Any]:
+    values = pd.Series(columns[name][rows], dtype=object)
+    return values.where(values.notna(), None).tolist()
+
+
 def evidence_records(
-    alumni: pd.DataFrame, positions: np.ndarray
+    model: TrajectoryModel, positions: np.ndarray
 ) -> dict[int, dict[str, Any]]:
     """Return anonymised evidence for the alumni at ``positions``, keyed by position.
 
     Evidence contains major, graduation year, GPA band, outcome, tier, salary band and
     role title, never a name or an id.
     """
+    columns = _evidence_columns(model)
     unique = np.unique(positions[positions >= 0])
-    rows = alumni.iloc[unique].reindex(
-        columns=[
-            "major",
-            "graduation_year",
-            "gpa",
-            "placement_status",
-            "company_tier",
-            "role_title",
-            "salary_text",
-            "salary_min_lpa",
-            "salary_max_lpa",
-        ]
-    )
+    rows = {name: _column(columns, name, unique) for name in _EVIDENCE_SOURCE}
     records: dict[int, dict[str, Any]] = {}
-    for position, row in zip(unique, rows.to_dict("records"), strict=True):
-        placed = str(row["placement_status"]) == "Placed"
-        year = _optional(row["graduation_year"])
-        records[int(position)] = {
+    for offset, position in enumerate(unique.tolist()):
+        row = {name: values[offset] for name, values in rows.items()}
+        placed = row["placement_status"] == "Placed"
+        year = row["graduation_year"]
+        records[position] = {
             "major": str(row["major"]),
             "graduation_year": None if year is None else int(year),
-            "gpa_band": _gpa_band(_optional(row["gpa"])),
+            "gpa_band": _gpa_band(row["gpa"]),
             "outcome": "Placed" if placed else "Not Placed",
-            "tier": _optional(row["company_tier"]) if placed else None,
+            "tier": row["company_tier"] if placed else None,
             "salary_band": _salary_band(row) if placed else None,
-            "role": _optional(row["role_title"]) if placed else None,
+            "role": row["role_title"] if placed else None,
         }
     return records
 
@@ -129,8 +161,15 @@ def build_explanations(
     """
     points = driver_points(model, students)
     nearest = result.neighbours.alumni[:, :EVIDENCE_COUNT]
-    evidence = evidence_records(model.alumni, nearest)
-    readiness_points = READINESS_WEIGHT * (result.readiness - 50.0)
+    evidence = evidence_records(model, nearest)
+    labels = [feature_label(name) for name in model.features]
+    readiness_label = feature_label("readiness")
+    rounded = np.round(points, 2).tolist()
+    readiness_points = np.round(
+        READINESS_WEIGHT * (result.readiness - 50.0), 2
+    ).tolist()
+    distances = np.round(result.neighbours.distances[:, :EVIDENCE_COUNT], 3).tolist()
+    nearest_lists = nearest.tolist()
     explanations: list[dict[str, Any]] = []
     for row in range(len(students)):
         if result.abstain_reason[row] is not None:
@@ -139,30 +178,25 @@ def build_explanations(
         drivers: list[dict[str, Any]] = [
             {
                 "feature": name,
-                "label": feature_label(name),
-                "points": round(float(p), 2),
+                "label": label,
+                "points": p,
             }
-            for name, p in zip(model.features, points[row], strict=True)
+            for name, label, p in zip(model.features, labels, rounded[row], strict=True)
         ]
         drivers.append(
             {
                 "feature": "readiness",
-                "label": feature_label("readiness"),
-                "points": round(float(readiness_points[row]), 2),
+                "label": readiness_label,
+                "points": readiness_points[row],
             }
         )
         drivers.sort(key=lambda driver: driver["points"])
         pulling_down = [d for d in drivers if d["points"] < 0][:DRIVER_COUNT]
         pulling_up = [d for d in reversed(drivers) if d["points"] > 0][:DRIVER_COUNT]
         neighbours = [
-            {
-                **evidence[int(position)],
-                "distance": round(float(distance), 3),
-            }
+            {**evidence[position], "distance": distance}
             for position, distance in zip(
-                nearest[row],
-                result.neighbours.distances[row, :EVIDENCE_COUNT],
-                strict=True,
+                nearest_lists[row], distances[row], strict=True
             )
             if position >= 0
         ]

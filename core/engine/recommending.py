@@ -53,6 +53,9 @@ def impact_of(points: float) -> str:
 
 def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
     """Return the feature medians of each pool's placed alumni per outcome class."""
+    if "medians" in model.cache:
+        cached: dict[tuple[str, int], np.ndarray] = model.cache["medians"]
+        return cached
     medians: dict[tuple[str, int], np.ndarray] = {}
     for key, pool in model.matcher.pools.items():
         codes = model.outcomes[pool.rows]
@@ -64,6 +67,7 @@ def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     medians[(key, code)] = np.nanmedian(members, axis=0)
+    model.cache["medians"] = medians
     return medians
 
 

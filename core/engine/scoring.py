@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,6 +116,9 @@ class TrajectoryModel:
         counts = np.bincount(self.outcomes, minlength=len(OUTCOMES)).astype(float)
         self.base_rates = counts / max(counts.sum(), 1.0)
         self.values = OUTCOME_VALUES[self.outcomes]
+        # Per-run values derived from the alumni (evidence, slopes, medians), filled
+        # on first use by the modules that need them.
+        self.cache: dict[str, Any] = {}
 
     def score(self, students: pd.DataFrame) -> ScoreResult:
         """Score ``students`` (columns ``major``, the features, readiness inputs).
