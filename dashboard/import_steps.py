@@ -1,9 +1,9 @@
 """Steps shared by the alumni and roster upload pages: read, map, check, confirm.
 
 Every widget change reruns the page script, so each step is keyed on the
-file's SHA-256: the validation report is reused while the mapping and options
-stay the same, and an import runs only when its confirm button is pressed,
-once per file content.
+file's SHA-256. The validation report is reused while the mapping and options
+stay the same. An import runs only when its confirm button is pressed, and
+only once per file content.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Files name one major in many ways (``CSE``, ``CS``, ``Computer Science and
 Engineering``). Each spelling is looked up by its key (lower case, ``&`` read as
-``and``, punctuation and repeated spaces removed) in the ``major_aliases`` table;
-a major without an alias is kept as written.
+``and``, punctuation and repeated spaces removed) in the ``major_aliases`` table.
+A major without an alias is kept as written.
 """
 
 from __future__ import annotations

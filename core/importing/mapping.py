@@ -393,8 +393,8 @@ def propose_targets(
     """Propose a target for each column: a field, an extra feature, or ``None``.
 
     When two columns match one target, the better match keeps it and the other
-    is left unmapped; two exact matches both keep it, so that the validation of
-    the mapping rejects the file naming both columns.
+    is left unmapped. Two exact matches both keep it, so that ``check_targets``
+    rejects the mapping with a message naming both columns.
     """
     matches = [match_header(header, kind) for header in headers]
     best: dict[str, float] = {}
@@ -420,9 +420,10 @@ def propose_targets(
 def find_header_row(head: pd.DataFrame, kind: ImportKind) -> int:
     """Return the spreadsheet row number of the header row among the first rows.
 
-    The header is the first row whose cells name every required field; failing
-    that, the first row naming at least two fields, so that a missing required
-    column is reported by name. Raises ``ImportFailure`` when no row qualifies.
+    The header is the first row whose cells name every required field. Failing
+    that, it is the first row naming at least two fields, so that a missing
+    required column is reported by name. Raises ``ImportFailure`` when no row
+    qualifies.
     """
     required = {spec.name for spec in fields_for(kind) if spec.required}
     fallback: int | None = None

@@ -244,10 +244,10 @@ def _count_lines(path: Path) -> int:
 def detect_encoding(content: bytes, whole: bool = True) -> str:
     """Return the text encoding of ``content``: UTF-8 (with or without BOM) first.
 
-    Content that is not UTF-8 is given to charset-normalizer with the choice
-    narrowed to Windows-1252 and Latin-1, the encodings Excel and older tools
-    write here; unrestricted, it names rarer code pages for short files (such
-    as mac_latin2 for a Windows-1252 file of three rows). When ``whole`` is
+    Content that is not UTF-8 goes to charset-normalizer with the choice
+    narrowed to Windows-1252 and Latin-1, the encodings that Excel and older
+    tools write. Unrestricted, charset-normalizer 3.5 names rarer code pages
+    for short files, such as mac_latin2 for a Windows-1252 file of three rows. When ``whole`` is
     false, ``content`` is a sample and may end inside a character.
     """
     if content.startswith(codecs.BOM_UTF8):
@@ -261,7 +261,7 @@ def detect_encoding(content: bytes, whole: bool = True) -> str:
     best = charset_normalizer.from_bytes(
         content, cp_isolation=["cp1252", "latin_1"]
     ).best()
-    # Latin-1 maps every byte to a character, so it is the answer of last resort.
+    # Latin-1 maps every byte to a character, so it is the fallback.
     return best.encoding if best is not None else "latin_1"
 
 

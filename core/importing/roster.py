@@ -1,8 +1,8 @@
 """Importing a student roster: students, and one sign-in account each.
 
-The one-time passwords of the new accounts are returned to the caller once, to
-be shown to staff and handed out; they are stored only as argon2id hashes and
-never logged.
+The one-time passwords of the new accounts are returned to the caller once, so
+that staff can hand them out. The database stores only their argon2id hashes,
+and they are never logged.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def import_roster(
     """Validate a roster and create its students and their accounts in one transaction.
 
     A roll number already in the database, or repeated in the file, is counted
-    as a duplicate and skipped; roll numbers are compared without case because
+    as a duplicate and skipped. Roll numbers are compared without case because
     the account's user name is the roll number in lower case.
 
     Returns

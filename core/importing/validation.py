@@ -2,7 +2,7 @@
 
 A cell that its field's parser rejects becomes a ``CellProblem``; a row with
 any problem is not written. The report names each problem by the spreadsheet
-row the user sees, the column header as written in the file, the value, the
+row number shown in a spreadsheet program, the column header as written in the file, the value, the
 rule it broke and a suggested fix.
 """
 
@@ -60,7 +60,7 @@ class CellProblem:
 
 @dataclass
 class ImportPlan:
-    """What to import: the mapping the user confirmed and the options chosen.
+    """The confirmed mapping of a file and the import options.
 
     ``targets`` lists, per column, a field name, ``extra:<key>`` for an extra
     numeric feature, or ``None`` to ignore the column. ``constants`` gives one

@@ -42,7 +42,7 @@ ImportStatus = Literal["imported", "rejected", "already_imported"]
 
 @dataclass
 class ImportResult:
-    """What an import did: its status, counts and validation report."""
+    """The outcome of an import: its status, counts and validation report."""
 
     status: ImportStatus
     report: Report
@@ -204,10 +204,10 @@ def _write_chunks(
 ) -> tuple[int, int]:
     constants = parse_constants(plan)
     seen_keys: set[str] = set()
-    # Looking up every key costs a query per batch; when no stored alumnus has
-    # a key, only this file's own keys can repeat. The transaction holds the
-    # write lock on SQLite, so no other import adds keys meanwhile there; on
-    # PostgreSQL the unique constraint on natural_key still stops a race.
+    # Looking up every key costs a query per batch. When no stored alumnus has
+    # a key, only this file's own keys can repeat. On SQLite this transaction
+    # has the write lock, so no other import adds keys meanwhile. On PostgreSQL
+    # the unique constraint on natural_key stops a concurrent duplicate.
     check_stored = (
         session.scalar(
             select(Alumnus.id).where(Alumnus.natural_key.is_not(None)).limit(1)

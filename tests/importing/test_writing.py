@@ -47,7 +47,7 @@ def test_progress_exception_leaves_no_rows(engine: Engine, tmp_path: Path) -> No
     with pytest.raises(_Interrupted):
         run_import(engine, path, progress=interrupt, chunk_rows=1_000)
 
-    # The first chunk holds the header row too, so it has one data row fewer.
+    # The first chunk contains the header row too, so it has one data row fewer.
     assert calls == [999, 1_999, 2_999]
     assert _counts(engine) == (0, 0)
     # The interrupted import left nothing behind, so the file imports in full.
@@ -222,3 +222,49 @@ def test_student_cannot_import(engine: Engine, shared_cases: Path) -> None:
             viewer=student,
         )
     assert _counts(engine) == (0, 0)
+
+
+ROSTER = (
+    b"Roll No,Name,Branch,Semester,Batch,CGPA\n"
+    b"CS21001,Asha Rao,CSE,5,2027,8.4\n"
+    b"cs21001,Asha Rao again,CSE,5,2027,8.4\n"
+    b"EC21002,Ravi Kumar,ECE,13,2027,7.1\n"
+    b"IT21003,Meena Iyer,IT,3,2028,\n"
+)
+
+
+def test_roster_import_and_undo(engine: Engine) -> None:
+    from core.auth import verify_password
+    from core.importing.roster import import_roster
+    from db.models import ImportKind, Student, User
+
+    prepared = prepare(engine, ROSTER, "roster.csv", kind=ImportKind.ROSTER)
+    with session_scope(engine) as session:
+        plan = make_plan(session, prepared)
+
+    rejected = import_roster(engine, None, prepared, plan)
+    assert rejected.status == "rejected"
+    assert [(p.row, p.column) for p in rejected.report.problems] == [(4, "Semester")]
+
+    result = import_roster(engine, None, prepared, plan, only_valid=True)
+
+    assert result.status == "imported"
+    assert result.rows_written == 2
+    assert result.rows_duplicate == 1
+    assert [account[:2] for account in result.accounts] == [
+        ("CS21001", "cs21001"),
+        ("IT21003", "it21003"),
+    ]
+    with session_scope(engine) as session:
+        students = {s.roll_number: s for s in session.scalars(select(Student))}
+        user = session.scalars(select(User).where(User.username == "it21003")).one()
+        assert verify_password(user.password_hash, result.accounts[1][2])
+    assert students["IT21003"].gpa is None
+    assert students["IT21003"].expected_graduation_year == 2028
+    assert students["CS21001"].major == "Computer Science"
+
+    assert result.import_id is not None
+    assert undo_import(engine, None, result.import_id) == 2
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count(Student.id))) == 0
+        assert session.scalar(select(func.count(User.id))) == 0
