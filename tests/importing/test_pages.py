@@ -186,3 +186,35 @@ def test_roster_page_shows_passwords_once(engine: Engine, caplog) -> None:  # ty
     assert all(
         "one-time password" not in frame.value.columns for frame in app.dataframe
     )
+
+
+def test_upload_workbook_sheet_choice(engine: Engine) -> None:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "Notes"
+    notes.append(["Exported from the placement cell"])
+    alumni = book.create_sheet("Alumni")
+    alumni.append(["Name", "Branch", "Batch", "CGPA", "Placed"])
+    alumni.append(["Asha", "CSE", 2023, 8.5, "Yes"])
+    alumni.append(["Ravi", "ECE", 2023, 7, "No"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    app = _staff_app(engine, "alumni_upload.py")
+
+    app.file_uploader[0].upload("alumni.xlsx", buffer.getvalue()).run()
+    assert "header not found" in app.error[0].value
+
+    sheet = next(box for box in app.selectbox if box.label == "Sheet")
+    sheet.set_value("Alumni").run()
+    _button(app, "Import 2 rows").click().run()
+
+    assert not app.exception
+    assert "2 rows written" in app.success[-1].value
+    with session_scope(engine) as session:
+        years = set(session.scalars(select(Alumnus.graduation_year)))
+    assert years == {2023}
