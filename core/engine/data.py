@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Connection,
-    Result,
+    CursorResult,
     String,
     Text,
     and_,
@@ -54,16 +54,16 @@ _ALUMNI_COLUMNS = (
 )
 
 
-def _frame(result: Result[Any]) -> pd.DataFrame:
+def _frame(result: CursorResult[Any]) -> pd.DataFrame:
+    # Plain tuples from the driver's cursor skip SQLAlchemy's per-row processing,
+    # so the queries here select only columns that need none: numbers, text, enums
+    # as strings and JSON as text. Timestamps arrive as text on SQLite, as
+    # datetime on PostgreSQL, and pd.to_datetime reads both.
     columns = list(result.keys())
-    rows = result.all()
-    data = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    return pd.DataFrame(
-        {
-            name: pd.Series(values, dtype=object)
-            for name, values in zip(columns, data, strict=True)
-        }
-    )
+    rows = result.cursor.fetchall()
+    result.close()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    return frame.astype(object) if frame.empty else frame
 
 
 def load_alumni(connection: Connection) -> pd.DataFrame:
@@ -75,7 +75,10 @@ def load_alumni(connection: Connection) -> pd.DataFrame:
     frame = _frame(connection.execute(select(*_ALUMNI_COLUMNS).order_by(Alumnus.id)))
     for column in ("gpa", "attendance", "salary_min_lpa", "salary_max_lpa"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    texts = [value or "{}" for value in frame.pop("extra_features")]
+    texts = [
+        value if isinstance(value, str) else "{}"
+        for value in frame.pop("extra_features")
+    ]
     extras = pd.DataFrame.from_records(
         json.loads("[" + ",".join(texts) + "]"), index=frame.index
     )
@@ -113,7 +116,6 @@ def load_students(
         Student.weekly_study_hours,
         Student.project_count,
         Student.internship_count,
-        Student.updated_at,
         FeatureVector.source_hash.label("stored_hash"),
     ).outerjoin(FeatureVector, FeatureVector.id == Student.feature_vector_id)
     frame = _frame(connection.execute(query.order_by(Student.id)))

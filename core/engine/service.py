@@ -346,15 +346,14 @@ def _write_chunk(
     id_of_hash = {source_hash: vector_id for vector_id, source_hash in stored}
     vector_ids = [id_of_hash[source_hash] for source_hash in changed["source_hash"]]
     table = _table(Student)
-    # updated_at is passed through unchanged: a new stored vector is not an edit.
+    # updated_at is set to itself, which overrides its on-update default: a new
+    # stored vector is not an edit of the student.
     connection.execute(
         update(table)
         .where(table.c.id == bindparam("student"))
-        .values(feature_vector_id=bindparam("vector"), updated_at=bindparam("edited")),
+        .values(feature_vector_id=bindparam("vector"), updated_at=table.c.updated_at),
         [
-            {"student": int(student), "vector": vector, "edited": edited}
-            for student, vector, edited in zip(
-                changed["id"], vector_ids, changed["updated_at"], strict=True
-            )
+            {"student": int(student), "vector": vector}
+            for student, vector in zip(changed["id"], vector_ids, strict=True)
         ],
     )
