@@ -35,6 +35,8 @@ DEFAULT_CHUNK_ROWS = 20_000
 DELIMITERS = (",", ";", "\t", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# NOTE: legacy .xls workbooks (this OLE signature) go through calamine like .xlsx,
+# but no test covers them because no .xls writer is installed to make a fixture.
 
 FileKind = Literal["csv", "excel"]
 
