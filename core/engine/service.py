@@ -16,6 +16,7 @@ counts.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, bindparam, update
+from sqlalchemy import JSON, Connection, Engine, Table, bindparam, func, select, update
 
 from core import audit
 from core.access import Viewer
@@ -284,6 +285,18 @@ def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
+def _bind_processor(
+    table: Table, name: str, connection: Connection
+) -> Callable[[Any], Any] | None:
+    column_type = table.c[name].type
+    processor = column_type.bind_processor(connection.dialect)
+    if processor is None and isinstance(column_type, JSON):
+        # SQLAlchemy's psycopg dialect wraps JSON values in the driver's adapter
+        # at execution time, not in a processor; the SQL casts text to JSON.
+        return json.dumps
+    return processor
+
+
 def _insert_many(
     connection: Connection, table: Table, rows: list[dict[str, Any]]
 ) -> None:
@@ -294,14 +307,14 @@ def _insert_many(
     for large batches of recommendations.
     """
     names = list(rows[0])
+    # inline() keeps PostgreSQL from adding RETURNING for the primary key.
     compiled = (
         table.insert()
+        .inline()
         .values({name: bindparam(name) for name in names})
         .compile(dialect=connection.dialect)
     )
-    processors = {
-        name: table.c[name].type.bind_processor(connection.dialect) for name in names
-    }
+    processors = {name: _bind_processor(table, name, connection) for name in names}
     converted = [
         {
             name: processor(row[name]) if processor else row[name]
@@ -330,15 +343,17 @@ def _write_chunk(
         return
     now = score_rows[0]["computed_at"]
     # Enum columns take their values as plain strings (Trend, PredictedOutcome,
-    # Impact values); building enum members cost more than the inserts.
-    # Core inserts on the session's connection: the ORM's bulk path costs more per
-    # row and these rows need no ORM events. RETURNING rows are matched back by a
-    # returned key, not by order: asking SQLAlchemy for parameter order makes it
-    # insert one row per statement on SQLite.
+    # Impact values); building enum members cost more than the inserts. New ids
+    # are read back by key afterwards, because a driver executemany returns none.
     connection = session.connection()
     scores = _table(TrajectoryScore)
+    _insert_many(connection, scores, score_rows)
+    student_ids = [row["student_id"] for row in score_rows]
     returned = connection.execute(
-        scores.insert().returning(scores.c.id, scores.c.student_id), score_rows
+        select(scores.c.id, scores.c.student_id).where(
+            scores.c.engine_run_id == score_rows[0]["engine_run_id"],
+            scores.c.student_id.between(min(student_ids), max(student_ids)),
+        )
     ).all()
     id_of_student = {student_id: score_id for score_id, student_id in returned}
     score_ids = [id_of_student[row["student_id"]] for row in score_rows]
@@ -369,17 +384,23 @@ def _write_chunk(
     vectors = _table(FeatureVector)
     # Students with equal inputs share a hash and identical values, so either
     # of their vectors is correct for both.
-    stored = connection.execute(
-        vectors.insert().returning(vectors.c.id, vectors.c.source_hash),
+    before = connection.execute(select(func.max(vectors.c.id))).scalar() or 0
+    _insert_many(
+        connection,
+        vectors,
         [
             {
                 "owner_kind": "student",
                 "pipeline_version": PIPELINE_VERSION,
                 "source_hash": row["source_hash"],
                 "values": _vector_values(row, vector_columns),
+                "computed_at": now,
             }
             for row in changed.to_dict("records")
         ],
+    )
+    stored = connection.execute(
+        select(vectors.c.id, vectors.c.source_hash).where(vectors.c.id > before)
     ).all()
     id_of_hash = {source_hash: vector_id for vector_id, source_hash in stored}
     vector_ids = [id_of_hash[source_hash] for source_hash in changed["source_hash"]]
