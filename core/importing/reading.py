@@ -249,8 +249,9 @@ def detect_encoding(content: bytes, whole: bool = True) -> str:
     Content that is not UTF-8 goes to charset-normalizer with the choice
     narrowed to Windows-1252 and Latin-1, the encodings that Excel and older
     tools write. Unrestricted, charset-normalizer 3.5 names rarer code pages
-    for short files, such as mac_latin2 for a Windows-1252 file of three rows. When ``whole`` is
-    false, ``content`` is a sample and may end inside a character.
+    for short files, such as mac_latin2 for a Windows-1252 file of three rows.
+    When ``whole`` is false, ``content`` is a sample and may end inside a
+    character.
     """
     if content.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"

@@ -1,9 +1,9 @@
 """Turning rows of text cells into typed records, and reporting every bad cell.
 
-A cell that its field's parser rejects becomes a ``CellProblem``; a row with
-any problem is not written. The report names each problem by the spreadsheet
-row number shown in a spreadsheet program, the column header as written in the file, the value, the
-rule it broke and a suggested fix.
+A cell that its field's parser rejects becomes a ``CellProblem``, and a row
+with any problem is not written. The report names each problem by the row
+number a spreadsheet program shows, the column header as written in the file,
+the value, the rule it broke and a suggested fix.
 """
 
 from __future__ import annotations
