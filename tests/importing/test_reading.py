@@ -146,3 +146,19 @@ def test_broken_workbook_reported() -> None:
 )
 def test_normalise_header(header: str, expected: str) -> None:
     assert normalise_header(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Gradution Year", "graduation_year"),
+        ("Placement Sttus", "placement_status"),
+        ("Desgination", "role_title"),
+        ("Student_ID", None),
+        ("Hobby", None),
+    ],
+)
+def test_match_header_fuzzy(header: str, expected: str | None) -> None:
+    from core.importing.mapping import match_header
+
+    assert match_header(header, ImportKind.ALUMNI)[0] == expected
