@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Viewer, require_role
 from core.auth import create_student_account
+from core.importing.errors import ImportFailure
 from core.importing.history import IMPORTERS, find_earlier_import
 from core.importing.preview import PreparedFile, Progress
 from core.importing.reading import DEFAULT_CHUNK_ROWS
@@ -26,6 +27,7 @@ from core.importing.validation import (
     parse_constants,
 )
 from core.importing.writing import (
+    NO_DATA_ROWS,
     ImportResult,
     finish_import_record,
     start_import_record,
@@ -90,6 +92,8 @@ def import_roster(
                 session, prepared, plan, report, record.id, accounts, progress
             )
             finish_report(report, plan)
+            if not report.rows_total:
+                raise ImportFailure(NO_DATA_ROWS.format(name=prepared.table.file_name))
             if report.rows_rejected and not only_valid:
                 raise _Rejected
             finish_import_record(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.access import Viewer, require_role
 from core.importing.bulk import ALUMNI_COLUMNS, insert_columns
+from core.importing.errors import ImportFailure
 from core.importing.history import IMPORTERS, EarlierImport, find_earlier_import
 from core.importing.mapping import remember_targets
 from core.importing.preview import PreparedFile, Progress
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Natural keys looked up per query; SQLite allows 32,766 parameters per statement.
 KEY_LOOKUP_BATCH = 5_000
+
+NO_DATA_ROWS = "{name} has no data rows below the header: nothing to import"
 
 ImportStatus = Literal["imported", "rejected", "already_imported"]
 
@@ -130,6 +133,8 @@ def import_alumni(
                 session, prepared, plan, report, record.id, progress, chunk_rows
             )
             finish_report(report, plan)
+            if not report.rows_total:
+                raise ImportFailure(NO_DATA_ROWS.format(name=prepared.table.file_name))
             if report.rows_rejected and not only_valid:
                 raise _Rejected
             finish_import_record(

@@ -243,3 +243,26 @@ def test_cells_beyond_header_reported(engine: Engine) -> None:
     columns = {(problem.row, problem.column) for problem in result.report.problems}
     assert (3, "(column 4)") in columns
     assert (3, "placement_status") in columns
+
+
+def test_header_without_rows_rejected(engine: Engine) -> None:
+    with pytest.raises(ImportFailure, match="no data rows"):
+        run_import(engine, b"name,major,placement_status\n\n", "empty.csv")
+
+    assert alumni_rows(engine) == []
+
+
+def test_gpa_column_mixing_scales_flagged(engine: Engine) -> None:
+    data = b"name,major,gpa,placement_status\nA,CSE,8.5,Placed\nB,CSE,85,Placed\n"
+
+    result = run_import(engine, data, "mixed.csv")
+
+    assert result.status == "rejected"
+    assert [(p.row, p.value) for p in result.report.problems] == [(3, "85")]
+    assert "mixes scales" in result.report.notes[0]
+
+    converted = run_import(engine, data, "mixed.csv", gpa_from_percent=True)
+
+    assert converted.status == "rejected"
+    assert [(p.row, p.value) for p in converted.report.problems] == [(2, "8.5")]
+    assert alumni_rows(engine) == []
