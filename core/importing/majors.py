@@ -53,7 +53,11 @@ DEFAULT_MAJOR_ALIASES: dict[str, tuple[str, ...]] = {
 def major_key(text: str) -> str:
     """Return the lookup key of a major's spelling."""
     lowered = text.lower().replace("&", " and ")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", lowered).split())
+    words = re.sub(r"[^0-9a-z]+", " ", lowered).split()
+    # Dotted abbreviations (E.C.E, C.S.E) read as the plain ones (ece, cse).
+    if len(words) > 1 and all(len(word) == 1 for word in words):
+        return "".join(words)
+    return " ".join(words)
 
 
 def alias_pairs(session: Session) -> list[tuple[str, str]]:
