@@ -59,7 +59,8 @@ def driver_points(model: TrajectoryModel, students: pd.DataFrame) -> np.ndarray:
     matcher = model.matcher
     points = np.zeros((len(students), len(model.features)))
     keys = pd.Series(
-        [matcher.pool_key(str(major)) for major in students["major"]], dtype=object
+        [matcher.pool_key(major) for major in students["major"].astype(str).tolist()],
+        dtype=object,
     ).fillna("")
     student_matrix = as_matrix(students, model.features)
     for key, group in pd.Series(np.arange(len(students))).groupby(keys.to_numpy()):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,34 +106,33 @@ def _score_rows(
         dtype=float, na_value=np.nan
     )
     velocity, trend = velocity_and_trend(result.score, previous, days)
+    score = _rounded(result.score, 2)
+    confidence = _rounded(result.confidence, 4)
+    margin = _rounded(result.margin, 2)
+    velocity_values = _rounded(velocity, 2)
+    probabilities = np.round(result.probabilities, 4).tolist()
+    counts = result.neighbour_count.tolist()
+    predicted = result.predicted.tolist()
     rows: list[dict[str, Any]] = []
-    for position, student_id in enumerate(chunk["id"].to_numpy()):
+    for position, student_id in enumerate(chunk["id"].tolist()):
         reason = result.abstain_reason[position]
-        label = trend[position]
         scored = reason is None
         rows.append(
             {
                 "student_id": int(student_id),
                 "computed_at": now,
-                "score": _number(result.score[position], 2) if scored else None,
-                "confidence": _number(result.confidence[position], 4),
-                "margin_of_error": _number(result.margin[position], 2),
-                "trend": label,
-                "velocity": _number(velocity[position], 2),
-                "predicted_tier": (
-                    OUTCOMES[int(result.predicted[position])] if scored else None
-                ),
+                "score": score[position],
+                "confidence": confidence[position],
+                "margin_of_error": margin[position],
+                "trend": trend[position],
+                "velocity": velocity_values[position],
+                "predicted_tier": OUTCOMES[predicted[position]] if scored else None,
                 "probabilities": (
-                    {
-                        name: round(float(p), 4)
-                        for name, p in zip(
-                            OUTCOMES, result.probabilities[position], strict=True
-                        )
-                    }
+                    dict(zip(OUTCOMES, probabilities[position], strict=True))
                     if scored
                     else {}
                 ),
-                "similar_alumni_count": int(result.neighbour_count[position]),
+                "similar_alumni_count": counts[position],
                 "explanation": explanations[position],
                 "abstain_reason": reason,
                 "engine_version": ENGINE_VERSION,
@@ -142,8 +142,10 @@ def _score_rows(
     return rows
 
 
-def _number(value: float, digits: int) -> float | None:
-    return None if np.isnan(value) else round(float(value), digits)
+def _rounded(values: np.ndarray, digits: int) -> list[float | None]:
+    """Round to ``digits`` and turn NaN into None, for storage."""
+    rounded = np.round(values, digits)
+    return [None if math.isnan(value) else value for value in rounded.tolist()]
 
 
 def _recommendations(
@@ -315,9 +317,17 @@ def _insert_many(
         .compile(dialect=connection.dialect)
     )
     processors = {name: _bind_processor(table, name, connection) for name in names}
+    # A column with one shared value (the run's timestamp) is converted once.
+    shared = {
+        name: processor(rows[0][name])
+        for name, processor in processors.items()
+        if processor is not None and all(row[name] is rows[0][name] for row in rows)
+    }
     converted = [
         {
-            name: processor(row[name]) if processor else row[name]
+            name: shared[name]
+            if name in shared
+            else (processor(row[name]) if processor else row[name])
             for name, processor in processors.items()
         }
         for row in rows
