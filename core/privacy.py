@@ -243,13 +243,20 @@ def _student_sections(
 
 
 def student_record(
-    session: Session, viewer: Viewer, student_id: int, page: str | None = None
+    session: Session,
+    viewer: Viewer,
+    student_id: int,
+    page: str | None = None,
+    *,
+    audit_view: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Return everything stored about ``student_id``, section by section.
 
     Sections: ``student``, ``account`` (never the password hash), ``skills``,
     ``wellbeing``, ``consents``, ``subject_marks``, ``trajectory_scores``,
-    ``recommendations`` and ``correction_requests``. The view is audited.
+    ``recommendations`` and ``correction_requests``. The view is audited unless
+    ``audit_view`` is false, which a page passes when it shows the same record
+    again in one visit.
     """
     require_student_access(session, viewer, student_id, "view a student record")
     student = session.get(Student, student_id)
@@ -263,6 +270,8 @@ def student_record(
         ),
     }
     record.update(_student_sections(session, student_id))
+    if not audit_view:
+        return record
     audit.record(
         session,
         viewer,

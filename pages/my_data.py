@@ -20,6 +20,7 @@ from db.session import write_scope
 
 PAGE = "My data"
 NOTICE_KEY = "my_data_notice"
+VIEWED_KEY = "my_data_view_recorded"
 
 SECTION_TITLES = {
     "student": "Student record",
@@ -89,6 +90,12 @@ _download()
 st.subheader("Request a correction")
 _correction_form()
 
+# One audit entry per browser session, because every widget change reruns the
+# page and shows the same record again.
+first_view = not st.session_state.get(VIEWED_KEY)
 with write_scope(app_engine()) as session:
-    my_record = student_record(session, viewer, viewer.student_id, page=PAGE)
+    my_record = student_record(
+        session, viewer, viewer.student_id, page=PAGE, audit_view=first_view
+    )
+st.session_state[VIEWED_KEY] = True
 _sections(my_record)

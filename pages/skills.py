@@ -41,26 +41,31 @@ def _edit_form(skills: list[SkillRow]) -> None:
     by_name = {skill.name: skill for skill in skills}
     choice = st.selectbox("Skill to edit", ["New skill", *by_name], key="skill_choice")
     existing = by_name.get(choice)
-    with st.form("skill_form", clear_on_submit=existing is None):
+    # Widget keys carry the chosen skill, because a widget keeps its first value
+    # under a fixed key and would not show the next skill chosen for editing.
+    suffix = str(existing.skill_id) if existing else "new"
+    with st.form(f"skill_form_{suffix}", clear_on_submit=existing is None):
         name = st.text_input(
-            "Skill name", value=existing.name if existing else "", key="skill_name"
+            "Skill name",
+            value=existing.name if existing else "",
+            key=f"skill_name_{suffix}",
         )
         proficiency = st.slider(
             "Proficiency (0-100)",
             0,
             100,
             int(existing.proficiency) if existing else 50,
-            key="skill_proficiency",
+            key=f"skill_proficiency_{suffix}",
         )
         quiz = _optional_score(
             "Quiz score (0-100, optional)",
             existing.quiz_score if existing else None,
-            "skill_quiz",
+            f"skill_quiz_{suffix}",
         )
         voice = _optional_score(
             "Voice interview score (0-100, optional)",
             existing.voice_score if existing else None,
-            "skill_voice",
+            f"skill_voice_{suffix}",
         )
         submitted = st.form_submit_button("Save skill", type="primary")
     if not submitted:

@@ -106,8 +106,8 @@ def test_staff_roles_open_their_pages(
 
 def test_skills_survive_page_switch(engine: Engine, people: People) -> None:
     app = app_as(people.student, "skills.py")
-    app.text_input(key="skill_name").input("Data visualisation")
-    app.slider(key="skill_proficiency").set_value(65)
+    app.text_input(key="skill_name_new").input("Data visualisation")
+    app.slider(key="skill_proficiency_new").set_value(65)
     app.button[0].click().run()
     assert app.success[0].value == "Saved Data visualisation."
 
@@ -118,6 +118,24 @@ def test_skills_survive_page_switch(engine: Engine, people: People) -> None:
     table = app.dataframe[0].value
     assert table["Skill"].tolist() == ["Data visualisation"]
     assert table["Proficiency"].tolist() == [65]
+
+
+def test_edit_form_shows_chosen_skill(engine: Engine, people: People) -> None:
+    with session_scope(engine) as session:
+        skill_id = save_skill(session, people.student, "SQL", 40, 55)
+
+    app = app_as(people.student, "skills.py")
+    app.selectbox(key="skill_choice").set_value("SQL").run()
+
+    assert app.text_input(key=f"skill_name_{skill_id}").value == "SQL"
+    assert app.slider(key=f"skill_proficiency_{skill_id}").value == 40
+    app.slider(key=f"skill_proficiency_{skill_id}").set_value(75)
+    app.button[0].click().run()
+    with session_scope(engine) as session:
+        skill = session.get(Skill, skill_id)
+        assert skill is not None
+        assert skill.proficiency == 75
+        assert skill.quiz_score == 55
 
 
 def test_tampered_widget_cannot_remove_other_skill(
@@ -179,6 +197,7 @@ def test_my_data_lists_own_record(engine: Engine, people: People) -> None:
         grant_consent(session, people.student)
 
     app = app_as(people.student, "my_data.py")
+    app.radio(key="format").set_value("xlsx").run()
 
     text = _all_text(app)
     assert "SQL" in text
@@ -187,7 +206,7 @@ def test_my_data_lists_own_record(engine: Engine, people: People) -> None:
         viewed = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "record_viewed")
         ).all()
-        assert {entry.target_id for entry in viewed} == {str(people.student_id)}
+        assert [entry.target_id for entry in viewed] == [str(people.student_id)]
 
 
 def test_correction_request_reaches_officer(engine: Engine, people: People) -> None:
