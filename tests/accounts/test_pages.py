@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
+from core.accounts import set_active
 from core.student_data import grant_consent, save_skill
 from db.models import (
     AuditEntry,
@@ -17,6 +20,7 @@ from db.models import (
     WellbeingConsent,
 )
 from db.session import session_scope
+from db.types import utcnow
 from tests.accounts.conftest import People
 from tests.apptest import app_as
 from tests.factories import TEST_PASSWORD
@@ -281,3 +285,38 @@ def test_one_time_password_limits_pages(engine: Engine, people: People) -> None:
     assert app.success[0].value == "Password changed."
     app.switch_page("../pages/skills.py").run()
     assert app.title[0].value == "My skills"
+
+
+def _signed_in_app(people: People) -> AppTest:
+    app = app_as(None)
+    app.text_input[0].input(people.officer.username)
+    app.text_input[1].input(TEST_PASSWORD)
+    app.button[0].click().run()
+    assert app.session_state["viewer"].username == people.officer.username
+    return app
+
+
+def test_idle_session_signs_out_at_next_run(
+    engine: Engine, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAJECTORY_SESSION_IDLE_MINUTES", "10")
+    app = _signed_in_app(people)
+    with session_scope(engine) as session:
+        row = session.scalars(select(UserSession)).one()
+        row.last_seen_at = utcnow() - timedelta(minutes=11)
+
+    app.run()
+
+    assert "viewer" not in app.session_state
+    assert app.info[0].value == "Your session has ended. Sign in again."
+
+
+def test_deactivation_signs_out_open_session(engine: Engine, people: People) -> None:
+    app = _signed_in_app(people)
+    with session_scope(engine) as session:
+        set_active(session, people.admin, people.officer.user_id, False)
+
+    app.run()
+
+    assert "viewer" not in app.session_state
+    assert app.button[0].label == "Sign in"
