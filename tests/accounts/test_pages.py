@@ -320,3 +320,18 @@ def test_deactivation_signs_out_open_session(engine: Engine, people: People) -> 
 
     assert "viewer" not in app.session_state
     assert app.button[0].label == "Sign in"
+
+
+def test_audit_log_export_is_audited(engine: Engine, people: People) -> None:
+    app_as(people.student, "my_data.py")
+    app = app_as(people.admin, "audit_log.py")
+
+    next(b for b in app.button if b.label == "Prepare CSV export").click().run()
+
+    assert not app.exception
+    with session_scope(engine) as session:
+        exported = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "audit_log_exported")
+        ).one()
+        assert exported.actor_user_id == people.admin.user_id
+        assert exported.detail["rows"] >= 1

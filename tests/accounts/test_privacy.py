@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from core.access import AccessDenied
+from core.cli import main
 from core.privacy import (
     allowed_export_columns,
     apply_retention,
@@ -231,3 +232,20 @@ def test_retention_dry_run_deletes_nothing(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert session.get(Student, old_id) is not None
     assert count_entries(engine, "retention_deleted") == 0
+
+
+def test_retention_command_prints_count(
+    engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with session_scope(engine) as session:
+        old_id = make_student(session, expected_graduation_year=2000).id
+        recent_id = make_student(session, expected_graduation_year=2030).id
+
+    status = main(["retention", "--years", "5"])
+
+    assert status == 0
+    assert "Deleted 1 students" in capsys.readouterr().out
+    with session_scope(engine) as session:
+        assert session.get(Student, old_id) is None
+        assert session.get(Student, recent_id) is not None
+    assert count_entries(engine, "retention_deleted") == 1
