@@ -43,7 +43,7 @@ _EVIDENCE_SOURCE = (
 def _pool_slopes(model: TrajectoryModel, key: str) -> np.ndarray:
     slopes: dict[str, np.ndarray] = model.cache.setdefault("slopes", {})
     if key not in slopes:
-        pool = model.matcher.pools[key]
+        pool = model.matcher.pool(key)
         values = model.values[pool.rows]
         centred = values - values.mean()
         slopes[key] = (pool.scaled * centred[:, None]).mean(axis=0)
@@ -66,7 +66,7 @@ def driver_points(model: TrajectoryModel, students: pd.DataFrame) -> np.ndarray:
     for key, group in pd.Series(np.arange(len(students))).groupby(keys.to_numpy()):
         if key == "":
             continue
-        pool = matcher.pools[key]
+        pool = matcher.pool(key)
         rows = group.to_numpy()
         scaled, _ = pool.scaling.transform(student_matrix[rows])
         usable = np.flatnonzero(pool.scaling.usable)

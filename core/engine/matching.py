@@ -123,18 +123,21 @@ class Matcher:
             self.major_sizes[str(major)] = len(positions)
             if len(positions) >= MIN_MAJOR_ALUMNI:
                 self.pools[str(major)] = Pool.build(positions, self.matrix)
-        if len(alumni):
-            self.pools[self.ALL_MAJORS] = Pool.build(
-                np.arange(len(alumni)), self.matrix
-            )
 
     def pool_key(self, major: str) -> str | None:
         """Return the pool a student of ``major`` is matched in, None to abstain."""
-        if self.major_sizes.get(major, 0) == 0:
+        size = self.major_sizes.get(major, 0)
+        if size == 0:
             return None
-        if major in self.pools:
+        if size >= MIN_MAJOR_ALUMNI:
             return major
         return self.ALL_MAJORS
+
+    def pool(self, key: str) -> Pool:
+        """Return the pool ``key``; the all-majors pool is built on first use."""
+        if key not in self.pools:
+            self.pools[key] = Pool.build(np.arange(len(self.matrix)), self.matrix)
+        return self.pools[key]
 
     def neighbours(self, students: pd.DataFrame) -> Neighbours:
         """Find the nearest alumni of every student, one query per pool."""
@@ -151,7 +154,7 @@ class Matcher:
             if key == "":
                 continue
             rows = group.to_numpy()
-            found, found_distances, found_share = self.pools[key].query(
+            found, found_distances, found_share = self.pool(key).query(
                 matrix[rows], self.k
             )
             alumni[rows, : found.shape[1]] = found

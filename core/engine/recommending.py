@@ -52,12 +52,16 @@ def impact_of(points: float) -> str:
 
 
 def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
-    """Return the feature medians of each pool's placed alumni per outcome class."""
-    if "medians" in model.cache:
-        cached: dict[tuple[str, int], np.ndarray] = model.cache["medians"]
-        return cached
-    medians: dict[tuple[str, int], np.ndarray] = {}
-    for key, pool in model.matcher.pools.items():
+    """Return the feature medians of each pool's placed alumni per outcome class.
+
+    Covers the pools built so far, computing each pool once per run.
+    """
+    medians: dict[tuple[str, int], np.ndarray] = model.cache.setdefault("medians", {})
+    done: set[str] = model.cache.setdefault("median_pools", set())
+    for key, pool in list(model.matcher.pools.items()):
+        if key in done:
+            continue
+        done.add(key)
         codes = model.outcomes[pool.rows]
         matrix = model.matcher.matrix[pool.rows]
         for code in range(len(OUTCOMES) - 1):
@@ -67,7 +71,6 @@ def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     medians[(key, code)] = np.nanmedian(members, axis=0)
-    model.cache["medians"] = medians
     return medians
 
 
