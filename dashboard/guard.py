@@ -67,10 +67,14 @@ def begin_session(viewer: Viewer, must_change_password: bool) -> None:
     st.session_state.pop(CLEAR_COOKIE_KEY, None)
 
 
-def end_session(notice: str | None = None) -> None:
-    """Sign out: revoke the server-side session and forget the viewer here."""
+def end_session(notice: str | None = None, *, signed_out: bool = True) -> None:
+    """Revoke the server-side session and forget the viewer in this browser.
+
+    ``signed_out`` is false when the server already ended the session (idle
+    expiry, deactivation), so that no ``sign_out`` entry is written for it.
+    """
     token = st.session_state.get(TOKEN_KEY)
-    viewer = current_viewer()
+    viewer = current_viewer() if signed_out else None
     if token:
         with write_scope(app_engine()) as session:
             sessions.revoke(session, token, viewer)
@@ -79,6 +83,17 @@ def end_session(notice: str | None = None) -> None:
     st.session_state[CLEAR_COOKIE_KEY] = True
     if notice:
         st.session_state[NOTICE_KEY] = notice
+
+
+def renew_session(viewer: Viewer) -> None:
+    """End every session of ``viewer`` and open a fresh one for this browser.
+
+    Called after a password change, so that a session opened with the old
+    password (on another device, say) cannot continue.
+    """
+    with write_scope(app_engine()) as session:
+        sessions.revoke_all(session, viewer.user_id)
+        st.session_state[TOKEN_KEY] = sessions.start(session, viewer)
 
 
 def resolve_viewer() -> Viewer | None:
@@ -110,7 +125,7 @@ def resolve_viewer() -> Viewer | None:
 
     if viewer is None:
         if not from_cookie:
-            end_session("Your session has ended. Sign in again.")
+            end_session("Your session has ended. Sign in again.", signed_out=False)
         return None
     st.session_state[VIEWER_KEY] = viewer
     st.session_state[TOKEN_KEY] = token

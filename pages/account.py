@@ -9,6 +9,7 @@ from dashboard.guard import (
     MUST_CHANGE_PASSWORD_KEY,
     end_session,
     needs_password_change,
+    renew_session,
     require_viewer,
 )
 from dashboard.resources import app_engine
@@ -45,6 +46,7 @@ if submitted:
         except ValueError as error:
             st.error(str(error))
         else:
+            renew_session(viewer)
             st.session_state[MUST_CHANGE_PASSWORD_KEY] = False
             st.session_state[CHANGED_KEY] = True
             st.rerun()

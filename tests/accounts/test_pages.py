@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
+from core import sessions
 from core.accounts import set_active
 from core.student_data import grant_consent, save_skill
 from db.models import (
@@ -335,3 +336,20 @@ def test_audit_log_export_is_audited(engine: Engine, people: People) -> None:
         ).one()
         assert exported.actor_user_id == people.admin.user_id
         assert exported.detail["rows"] >= 1
+
+
+def test_password_change_ends_other_sessions(engine: Engine, people: People) -> None:
+    app = _signed_in_app(people)
+    with session_scope(engine) as session:
+        other_device = sessions.start(session, people.officer)
+
+    app.switch_page("../pages/account.py").run()
+    app.text_input[0].input(TEST_PASSWORD)
+    app.text_input[1].input("a brand new password")
+    app.text_input[2].input("a brand new password")
+    app.button[0].click().run()
+
+    assert app.success[0].value == "Password changed."
+    assert app.session_state["viewer"].username == people.officer.username
+    with session_scope(engine) as session:
+        assert sessions.resume(session, other_device) is None
