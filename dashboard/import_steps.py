@@ -172,8 +172,13 @@ def checked_report(prepared: PreparedFile, plan: ImportPlan, sha: str) -> Report
     cached = st.session_state.get(REPORT_KEY)
     if cached is not None and cached[0] == key:
         return cached[1]
-    with st.spinner("Checking every row..."):
-        report = validate_file(prepared, plan)
+    bar = st.progress(0.0, text="Checking every row...")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{done:,} rows checked")
+
+    report = validate_file(prepared, plan, progress)
+    bar.empty()
     st.session_state[REPORT_KEY] = (key, report)
     return report
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.importing.errors import ImportFailure
@@ -513,16 +515,30 @@ def remembered_targets(
 def remember_targets(
     session: Session, headers: list[str], targets: list[str | None], kind: ImportKind
 ) -> None:
-    """Store a confirmed mapping for the next file with the same headers."""
+    """Store a confirmed mapping for the next file with the same headers.
+
+    The row is written with an upsert, because two imports of files with the
+    same headers may run at once, and a plain insert would make the second
+    fail on the unique signature.
+    """
     signature = header_signature([kind.value, *headers])
-    row = session.scalar(
-        select(ColumnMapping).where(ColumnMapping.header_signature == signature)
+    values = {
+        "header_signature": signature,
+        "headers": headers,
+        "mapping": {"kind": kind.value, "targets": list(targets)},
+        "updated_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ColumnMapping).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ColumnMapping.header_signature],
+        set_={
+            "mapping": statement.excluded.mapping,
+            "updated_at": statement.excluded.updated_at,
+        },
     )
-    if row is None:
-        row = ColumnMapping(header_signature=signature, headers=headers, mapping={})
-        session.add(row)
-    row.mapping = {"kind": kind.value, "targets": list(targets)}
-    row.updated_at = utcnow()
+    session.execute(statement)
 
 
 IGNORE = "(ignore)"

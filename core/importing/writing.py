@@ -63,14 +63,14 @@ class ImportResult:
             return sentence[0].upper() + sentence[1:] + "."
         if self.status == "rejected":
             return (
-                f"Nothing was written: {self.report.rows_rejected} of "
-                f"{self.report.rows_total} rows have invalid cells. Fix the file, "
+                f"Nothing was written: {self.report.rows_rejected:,} of "
+                f"{self.report.rows_total:,} rows have invalid cells. Fix the file, "
                 "or choose to import only the valid rows."
             )
         return (
-            f"Import #{self.import_id}: {self.rows_written} rows written, "
-            f"{self.report.rows_rejected} rejected, {self.rows_duplicate} already "
-            f"present, of {self.report.rows_total} rows."
+            f"Import #{self.import_id}: {self.rows_written:,} rows written, "
+            f"{self.report.rows_rejected:,} rejected, {self.rows_duplicate:,} already "
+            f"present, of {self.report.rows_total:,} rows."
         )
 
 

@@ -218,3 +218,18 @@ def test_upload_workbook_sheet_choice(engine: Engine) -> None:
     with session_scope(engine) as session:
         years = set(session.scalars(select(Alumnus.graduation_year)))
     assert years == {2023}
+
+
+def test_upload_large_file_in_chunks(engine: Engine, tmp_path: Path) -> None:
+    from benchmarks.importing import write_alumni_csv
+
+    # Two 20,000-row chunks, so the progress bar moves between writes.
+    path = write_alumni_csv(tmp_path / "alumni.csv", 30_000)
+    app = _staff_app(engine, "alumni_upload.py")
+
+    app.file_uploader[0].upload("alumni.csv", path.read_bytes(), "text/csv").run()
+    _button(app, "Import 30,000 rows").click().run()
+
+    assert not app.exception
+    assert "30,000 rows written" in app.success[-1].value
+    assert _alumni_count(engine) == 30_000

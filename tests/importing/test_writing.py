@@ -268,3 +268,36 @@ def test_roster_import_and_undo(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert session.scalar(select(func.count(Student.id))) == 0
         assert session.scalar(select(func.count(User.id))) == 0
+
+
+def test_mapping_remembered_by_concurrent_imports(engine: Engine) -> None:
+    import time
+
+    from core.importing.mapping import remember_targets
+    from db.models import ImportKind
+
+    headers = ["Name", "Branch", "Placed"]
+    targets: list[str | None] = ["name", "major", "placement_status"]
+    outcomes: list[object] = []
+
+    def second_import() -> None:
+        try:
+            with write_scope(engine) as session:
+                remember_targets(session, headers, targets, ImportKind.ALUMNI)
+            outcomes.append("stored")
+        except Exception as error:  # reported by the assert below
+            outcomes.append(error)
+
+    with write_scope(engine) as session:
+        remember_targets(session, headers, targets, ImportKind.ALUMNI)
+        thread = threading.Thread(target=second_import)
+        thread.start()
+        time.sleep(0.5)
+        # The second transaction waits for this one's row (PostgreSQL) or
+        # write lock (SQLite) until this one commits.
+        assert outcomes == []
+    thread.join(timeout=60)
+
+    assert outcomes == ["stored"]
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count(ColumnMapping.id))) == 1
