@@ -17,12 +17,12 @@ import time
 import streamlit as st
 import streamlit.components.v1 as components
 
-from core import sessions
+from core import audit, sessions
 from core.access import Viewer
 from core.settings import session_idle_minutes
 from dashboard.resources import app_engine
 from db.models import Role, User
-from db.session import write_scope
+from db.session import session_scope, write_scope
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ def require_viewer(*roles: Role) -> Viewer:
         st.error("Sign in to open this page.")
         st.stop()
     if roles and viewer.role not in roles:
+        allowed = ", ".join(sorted(role.value for role in roles))
+        with session_scope(app_engine()) as session:
+            audit.record_denial(
+                session, viewer, "open a page", detail={"required_roles": allowed}
+            )
         st.error("Your role does not give access to this page.")
         st.stop()
     return viewer

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import sessions
 from core.accounts import set_active
+from core.settings import PROJECT_ROOT
 from core.student_data import grant_consent, save_skill
 from db.models import (
     AuditEntry,
@@ -353,3 +354,31 @@ def test_password_change_ends_other_sessions(engine: Engine, people: People) -> 
     assert app.session_state["viewer"].username == people.officer.username
     with session_scope(engine) as session:
         assert sessions.resume(session, other_device) is None
+
+
+@pytest.mark.parametrize(
+    ("role_name", "page"),
+    [
+        ("student", "users.py"),
+        ("student", "audit_log.py"),
+        ("officer", "skills.py"),
+        ("staff", "wellbeing.py"),
+        ("staff", "corrections.py"),
+    ],
+)
+def test_page_run_directly_rejects_role(
+    engine: Engine, people: People, role_name: str, page: str
+) -> None:
+    # The second line of defence: a page script run outside the navigation.
+    viewer = getattr(people, role_name)
+    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / page), default_timeout=60)
+    app.session_state["viewer"] = viewer
+    app.run()
+
+    assert app.error[0].value == "Your role does not give access to this page."
+    assert len(app.title) == 0
+    with session_scope(engine) as session:
+        denial = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "access_denied")
+        ).one()
+        assert denial.actor_user_id == viewer.user_id
