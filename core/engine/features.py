@@ -139,12 +139,13 @@ class Scaling:
 def readiness_score(students: pd.DataFrame, *, study_hours_shared: bool) -> np.ndarray:
     """Compute the readiness component (0-100) from student-only signals.
 
-    Readiness is the plain mean of the parts a student has: the market-weighted
-    mean skill proficiency (``skill_score``), the mean wellbeing focus score of the
-    last 30 days (``focus_score``), the mean subject mark (``marks_mean``) and,
-    unless weekly study hours is a matching feature, the study hours as a share of
-    ``FULL_STUDY_HOURS``. A student with none of them gets 50, which shifts the
-    score by nothing (see ``scoring.READINESS_WEIGHT``).
+    Readiness is the plain mean of the parts a student has. The parts are the
+    market-weighted mean skill proficiency (``skill_score``), the mean wellbeing
+    focus score of the last 30 days (``focus_score``) and the mean subject mark
+    (``marks_mean``). Unless weekly study hours is a matching feature, the study
+    hours as a share of ``FULL_STUDY_HOURS`` are a fourth part. A student with none
+    of them gets 50, which shifts the score by nothing (see
+    ``scoring.READINESS_WEIGHT``).
 
     Parameters
     ----------

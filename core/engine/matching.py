@@ -4,9 +4,9 @@ Rules:
 
 - A student is matched against the alumni of their own major, scaled on that major.
 - When the major has at least one but fewer than ``MIN_MAJOR_ALUMNI`` alumni, it is
-  too thin to scale or match on alone: the student is matched against all alumni,
-  scaled on all alumni, and the result is flagged as a fallback (which lowers the
-  confidence and widens the margin in ``scoring``).
+  too thin to scale or match on alone. The student is then matched against all
+  alumni, scaled on all alumni, and the result is flagged as a fallback, which
+  lowers the confidence and widens the margin in ``scoring``.
 - When the major has no alumni at all the student is not matched (abstention),
   because alumni of other majors alone say little about this one.
 - k is clipped to the pool size, since ``NearestNeighbors`` raises otherwise.
@@ -80,7 +80,7 @@ class Pool:
 class Neighbours:
     """The matched alumni of each student, padded to ``k`` columns.
 
-    ``alumni`` holds positions in the alumni frame, -1 in padding; ``distances``
+    ``alumni`` contains positions in the alumni frame, -1 in padding; ``distances``
     is ``inf`` in padding. ``matched`` is False for students who abstain.
     """
 

@@ -187,10 +187,8 @@ class TrajectoryModel:
         )
 
         abstain = ~neighbours.matched | (count == 0)
-        reasons: list[str | None] = [
-            (ABSTAIN_NO_ALUMNI if len(self.alumni) else ABSTAIN_EMPTY) if flag else None
-            for flag in abstain
-        ]
+        reason = ABSTAIN_NO_ALUMNI if len(self.alumni) else ABSTAIN_EMPTY
+        reasons: list[str | None] = [reason if flag else None for flag in abstain]
         nan = np.where(abstain, np.nan, 1.0)
         return ScoreResult(
             probabilities=probabilities * nan[:, None],

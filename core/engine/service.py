@@ -11,6 +11,10 @@ own transaction with multi-row inserts: new ``TrajectoryScore`` and
 ``Recommendation`` rows, and a new ``FeatureVector`` for each student whose inputs
 changed since the stored one. An ``EngineRun`` row records version, duration and
 counts.
+
+NOTE: only students get stored feature vectors. Alumni vectors are rebuilt from the
+alumni table on every run (about a second for 200,000 alumni), and
+``Alumnus.feature_vector_id`` stays empty.
 """
 
 from __future__ import annotations

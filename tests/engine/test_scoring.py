@@ -152,8 +152,8 @@ def test_constant_column_is_dropped() -> None:
     with_column = TrajectoryModel(alumni, ["gpa", "backlogs"], k=4)
     without_column = TrajectoryModel(alumni, ["gpa"], k=4)
 
-    kept = with_column.score(student(6.0, backlogs=5.0))
+    widened = with_column.score(student(6.0, backlogs=5.0))
     plain = without_column.score(student(6.0))
 
-    np.testing.assert_array_equal(kept.neighbours.alumni, plain.neighbours.alumni)
-    assert kept.score[0] == pytest.approx(plain.score[0])
+    np.testing.assert_array_equal(widened.neighbours.alumni, plain.neighbours.alumni)
+    assert widened.score[0] == pytest.approx(plain.score[0])
