@@ -156,7 +156,14 @@ def import_alumni(
         with session_scope(engine) as session:
             earlier = find_earlier_import(session, ImportKind.ALUMNI, prepared.sha256)
         if earlier is None:
-            raise
+            # Another import writing the same alumni at the same moment trips
+            # the unique natural key; a second attempt counts them as duplicates.
+            logger.warning("import of %s failed: %s", prepared.table.file_name, error)
+            raise ImportFailure(
+                f"the database rejected a row of {prepared.table.file_name} "
+                f"({error.orig}), so nothing was written. If another import was "
+                "running, import the file again"
+            ) from error
         logger.info("import of %s lost a race: %s", prepared.table.file_name, error)
         return ImportResult("already_imported", report, earlier_import=earlier)
 
