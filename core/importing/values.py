@@ -184,9 +184,9 @@ def parse_placement_status(text: str) -> PlacementStatus:
 
 
 # Company categories that placement cells use in place of tiers. Product companies
-# (mean offer 16.5 LPA in the public placement_dataset.csv) rank with Super Dream
-# offers; service companies (mean 6.4 LPA) with Dream offers; mass recruiters are
-# the third tier.
+# rank with Super Dream offers and service companies with Dream offers, because in
+# the public data set of ShashankSingh433/placement-prediction-skill-improvement-
+# dashboard their mean offers are 16.5 and 6.4 LPA. Mass recruiters are Tier3.
 _TIER_WORDS: dict[str, CompanyTier] = {
     "super dream": CompanyTier.TIER1,
     "dream plus": CompanyTier.TIER1,

@@ -35,7 +35,8 @@ from db.session import session_scope, write_scope
 
 logger = logging.getLogger(__name__)
 
-# Natural keys looked up per query; SQLite allows 32,766 parameters per statement.
+# Natural keys looked up per query. SQLite allows 32,766 parameters per statement
+# by default since version 3.32.
 KEY_LOOKUP_BATCH = 5_000
 
 NO_DATA_ROWS = "{name} has no data rows below the header: nothing to import"
