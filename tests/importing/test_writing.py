@@ -301,3 +301,30 @@ def test_mapping_remembered_by_concurrent_imports(engine: Engine) -> None:
     assert outcomes == ["stored"]
     with session_scope(engine) as session:
         assert session.scalar(select(func.count(ColumnMapping.id))) == 1
+
+
+def test_import_record_contents(engine: Engine, shared_cases: Path) -> None:
+    from core.importing.preview import file_sha256
+
+    with write_scope(engine) as session:
+        staff = make_viewer(session, Role.STAFF)
+    data = (shared_cases / "alumni_bad_rows.csv").read_bytes()
+
+    result = run_import(engine, data, "bad rows.csv", viewer=staff, only_valid=True)
+
+    with session_scope(engine) as session:
+        record = session.get(Import, result.import_id)
+        assert record is not None
+        audit = session.scalars(select(AuditEntry)).one()
+    assert record.file_name == "bad rows.csv"
+    assert record.file_sha256 == file_sha256(data)
+    assert record.created_by_id == staff.user_id
+    assert record.created_at is not None
+    assert record.encoding == "utf-8"
+    assert record.mapping["columns"][3] == {"header": "gpa", "target": "gpa"}
+    assert (record.rows_total, record.rows_written) == (10, 7)
+    assert (record.rows_rejected, record.rows_duplicate) == (3, 0)
+    assert audit.action == "import_alumni"
+    assert audit.actor_user_id == staff.user_id
+    assert audit.target_id == str(record.id)
+    assert audit.detail["rows_written"] == 7
