@@ -233,3 +233,23 @@ def test_upload_large_file_in_chunks(engine: Engine, tmp_path: Path) -> None:
     assert not app.exception
     assert "30,000 rows written" in app.success[-1].value
     assert _alumni_count(engine) == 30_000
+
+
+@pytest.mark.parametrize(
+    ("file_name", "rows"), [("collegePlace.csv", 2966), ("placement_dataset.csv", 200)]
+)
+def test_upload_public_data_files(
+    engine: Engine, shared_data: Path, file_name: str, rows: int
+) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = (shared_data / file_name).read_bytes()
+
+    app.file_uploader[0].upload(file_name, data, "text/csv").run()
+    assert [metric.value for metric in app.metric] == [f"{rows:,}", f"{rows:,}", "0"]
+    _button(app, f"Import {rows:,} rows").click().run()
+
+    assert not app.exception
+    assert f"{rows:,} rows written, 0 rejected, 0 already present" in (
+        app.success[-1].value
+    )
+    assert _alumni_count(engine) == rows
