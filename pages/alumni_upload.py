@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from core import audit
 from core.access import Viewer
 from core.importing import ImportResult, PreparedFile, import_alumni
 from core.importing.majors import alias_pairs, save_aliases
@@ -30,7 +31,12 @@ from db.session import session_scope, write_scope
 PAGE = "Upload alumni"
 
 
-def _major_aliases_editor() -> None:
+def _cell_text(value: object) -> str:
+    # New rows of the editor hold None or NaN in cells left empty.
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _major_aliases_editor(viewer: Viewer) -> None:
     with st.expander("Major spellings"):
         st.caption(
             "Each spelling on the left is stored as the major on the right, so "
@@ -44,13 +50,20 @@ def _major_aliases_editor() -> None:
         )
         if st.button("Save major spellings"):
             rows = [
-                (str(spelling), str(major))
+                (_cell_text(spelling), _cell_text(major))
                 for spelling, major in edited.itertuples(index=False)
-                if str(spelling or "").strip() or str(major or "").strip()
+                if _cell_text(spelling).strip() or _cell_text(major).strip()
             ]
             try:
                 with write_scope(app_engine()) as session:
                     save_aliases(session, rows)
+                    audit.record(
+                        session,
+                        viewer,
+                        "edit_major_aliases",
+                        page=PAGE,
+                        detail={"aliases": len(rows)},
+                    )
             except ValueError as error:
                 st.error(str(error))
             else:
@@ -84,7 +97,7 @@ def main() -> None:
         "Upload a CSV or Excel file of past graduates and their placement outcomes. "
         "Nothing is written until you confirm."
     )
-    _major_aliases_editor()
+    _major_aliases_editor(viewer)
 
     upload = read_upload("Alumni spreadsheet (CSV, XLSX or XLS)", key="alumni-file")
     if upload is None:

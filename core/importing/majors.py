@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.models import MajorAlias
@@ -105,7 +105,7 @@ def save_aliases(session: Session, pairs: list[tuple[str, str]]) -> None:
         if key in seen:
             raise ValueError(f"alias {alias!r} is listed twice: keep one row")
         seen.add(key)
-    session.query(MajorAlias).delete()
+    session.execute(delete(MajorAlias))
     session.add_all(
         MajorAlias(alias=alias.strip(), canonical=" ".join(canonical.split()))
         for alias, canonical in pairs

@@ -253,3 +253,21 @@ def test_upload_public_data_files(
         app.success[-1].value
     )
     assert _alumni_count(engine) == rows
+
+
+def test_major_spellings_saved_from_page(engine: Engine) -> None:
+    from db.models import AuditEntry, MajorAlias
+
+    app = _staff_app(engine, "alumni_upload.py")
+
+    _button(app, "Save major spellings").click().run()
+
+    assert not app.exception
+    assert "Saved" in app.success[0].value
+    with session_scope(engine) as session:
+        aliases = dict(
+            session.execute(select(MajorAlias.alias, MajorAlias.canonical)).all()
+        )
+        actions = list(session.scalars(select(AuditEntry.action)))
+    assert aliases["cse"] == "Computer Science"
+    assert "edit_major_aliases" in actions
