@@ -1,4 +1,4 @@
-"""Every import with its counts and report; undo an import."""
+"""The list of imports with their counts and reports, and undoing an import."""
 
 from __future__ import annotations
 

@@ -52,8 +52,8 @@ def _runner(viewer: Viewer) -> Callable[..., ImportResult]:
 
 
 def _show_passwords(result: ImportResult, sha: str) -> None:
-    # The passwords live only in this browser session's memory, and only until
-    # staff hide them; the database keeps their hashes.
+    # The passwords stay only in this browser session's memory, until staff
+    # hide them. The database stores only their hashes.
     st.warning(
         "These one-time passwords are shown only now. Download or hand them out, "
         "then hide them. Each student must choose a new password at first sign-in."
