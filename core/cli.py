@@ -16,18 +16,15 @@ from sqlalchemy import Engine
 
 from core.auth import create_user
 from core.demo.command import add_demo_command
-from core.privacy_commands import add_retention_command
-from core.importing.commands import add_import_parsers
 from core.engine.commands import add_commands as add_engine_commands
+from core.errors import CommandError
+from core.importing.commands import add_import_parsers
+from core.privacy_commands import add_retention_command
 from db.migrate import upgrade_to_head
 from db.models import Role
 from db.session import get_engine, write_scope
 
 logger = logging.getLogger(__name__)
-
-
-class CommandError(Exception):
-    """A failure caused by the command's input; printed without a traceback."""
 
 
 def _migrate(args: argparse.Namespace, engine: Engine) -> None:
@@ -39,7 +36,9 @@ def _create_user(args: argparse.Namespace, engine: Engine) -> None:
     password = args.password
     if password is None:
         if not sys.stdin.isatty():
-            raise CommandError("no password given: pass --password or run in a terminal")
+            raise CommandError(
+                "no password given: pass --password or run in a terminal"
+            )
         password = getpass.getpass(f"Password for {args.username}: ")
     upgrade_to_head(engine)
     try:
@@ -58,13 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    migrate = commands.add_parser("migrate", help="migrate the database to the latest revision")
+    migrate = commands.add_parser(
+        "migrate", help="migrate the database to the latest revision"
+    )
     migrate.set_defaults(handler=_migrate)
 
-    user = commands.add_parser("create-user", help="create a staff, officer or admin account")
+    user = commands.add_parser(
+        "create-user", help="create a staff, officer or admin account"
+    )
     user.add_argument("username")
-    user.add_argument("--role", choices=[role.value for role in Role if role is not Role.STUDENT], required=True)
-    user.add_argument("--password", help="password (asked for in a terminal when omitted)")
+    user.add_argument(
+        "--role",
+        choices=[role.value for role in Role if role is not Role.STUDENT],
+        required=True,
+    )
+    user.add_argument(
+        "--password", help="password (asked for in a terminal when omitted)"
+    )
     user.set_defaults(handler=_create_user)
 
     add_engine_commands(commands)
@@ -79,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from core.errors import CommandError
 from core.privacy import apply_retention, default_retention_years
 from db.migrate import upgrade_to_head
 from db.session import write_scope
@@ -37,9 +38,7 @@ def add_retention_command(commands: Any) -> None:
 
 def _retention(args: argparse.Namespace, engine: Engine) -> None:
     if args.years < 0:
-        # core.cli runs as __main__, so its CommandError class cannot be raised
-        # from here; SystemExit prints the message to stderr and exits with 1.
-        raise SystemExit(f"error: --years must be 0 or more, got {args.years}")
+        raise CommandError(f"--years must be 0 or more, got {args.years}")
     upgrade_to_head(engine)
     with write_scope(engine) as session:
         deleted = apply_retention(session, args.years, dry_run=args.dry_run)

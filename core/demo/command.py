@@ -15,6 +15,7 @@ from core.demo.load import (
     DemoSummary,
     load_demo_data,
 )
+from core.errors import CommandError
 from db.migrate import upgrade_to_head
 
 
@@ -69,8 +70,5 @@ def run_demo_command(args: argparse.Namespace, engine: Engine) -> None:
             progress=_print_progress,
         )
     except ValueError as error:
-        # core.cli runs as __main__, so its CommandError class is a different
-        # object from the one this module could import. SystemExit prints the
-        # message to stderr and exits with status 1.
-        raise SystemExit(f"error: {error}") from error
+        raise CommandError(str(error)) from error
     _print_summary(summary)

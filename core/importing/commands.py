@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from sqlalchemy import Engine
 
+from core.errors import CommandError
 from core.importing.errors import ImportFailure
 from core.importing.history import undo_import
 from core.importing.preview import PreparedFile, make_plan, prepare_file
@@ -23,11 +24,7 @@ PAGE = "command line"
 
 
 def _fail(message: str) -> NoReturn:
-    # Exits here rather than raising core.cli.CommandError: under
-    # ``python -m core.cli`` that module runs as __main__, so the class its
-    # main() catches is not the one an import of core.cli would give us.
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(1)
+    raise CommandError(message)
 
 
 def add_import_parsers(
