@@ -295,7 +295,10 @@ def _bind_processor(
     table: Table, name: str, connection: Connection
 ) -> Callable[[Any], Any] | None:
     column_type = table.c[name].type
-    processor = column_type.bind_processor(connection.dialect)
+    # The dialect's own implementation of the type: SQLite, for one, formats
+    # timestamps differently from the driver's default adapter.
+    dialect_type = column_type.dialect_impl(connection.dialect)
+    processor = dialect_type.bind_processor(connection.dialect)
     if processor is None and isinstance(column_type, JSON):
         # SQLAlchemy's psycopg dialect wraps JSON values in the driver's adapter
         # at execution time, not in a processor; the SQL casts text to JSON.

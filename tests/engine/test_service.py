@@ -169,3 +169,25 @@ def test_student_reads_only_own_trajectory(engine: Engine) -> None:
             )
         )
         assert viewed == 1
+
+
+def test_stored_time_matches_run_time(engine: Engine) -> None:
+    # Rows written in bulk must store timestamps exactly as the ORM does, so that
+    # an equality filter on the run's time finds them.
+    _setup(engine)
+
+    rescore_students(engine, now=START)
+
+    with session_scope(engine) as session:
+        found = session.scalar(
+            select(func.count(TrajectoryScore.id)).where(
+                TrajectoryScore.computed_at == START
+            )
+        )
+        recommended = session.scalar(
+            select(func.count(Recommendation.id)).where(
+                Recommendation.created_at == START
+            )
+        )
+        assert found == 1
+        assert recommended >= 1
