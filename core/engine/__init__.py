@@ -18,8 +18,8 @@ The method, step by step (each step is documented in its module):
 
 1. ``features``: one pipeline for students and alumni. The matching features are GPA,
    attendance and every further numeric column both sides carry. Each major is
-   standardised on its own alumni; constant or empty columns get zero weight;
-   missing values are imputed with the pool mean, and the share of features a
+   standardised on its own alumni, and constant or empty columns get zero weight.
+   Missing values are imputed with the pool mean, and the share of features a
    student actually has lowers the confidence.
 2. ``matching``: the k nearest alumni of the student's major (k clipped to the pool),
    with a fallback to all majors when the major has fewer than

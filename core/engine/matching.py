@@ -8,7 +8,7 @@ Rules:
   alumni, scaled on all alumni, and the result is flagged as a fallback, which
   lowers the confidence and widens the margin in ``scoring``.
 - When the major has no alumni at all the student is not matched (abstention),
-  because alumni of other majors alone say little about this one.
+  because alumni of other majors alone tell little about this one.
 - k is clipped to the pool size, since ``NearestNeighbors`` raises otherwise.
 
 Search uses scikit-learn's ``NearestNeighbors`` with a k-d tree on the few scaled

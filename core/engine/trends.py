@@ -1,8 +1,8 @@
 """Trend and velocity from a student's previous score.
 
 Velocity is the change from the latest earlier score, in points per 30 days:
-(new - previous) x 30 / days between them, where the days are at least
-``MIN_DAYS`` so that two runs on the same day do not give an unbounded rate. The
+(new - previous) x 30 / days between them. The days count at least ``MIN_DAYS``,
+so that two runs on the same day do not give an unbounded rate. The
 trend is "stable" while |velocity| < ``STABLE_VELOCITY`` points per 30 days, and
 "improving" or "declining" beyond that. Without an earlier score (or without a new
 score, when the engine abstains) both are empty.
