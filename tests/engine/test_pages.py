@@ -125,3 +125,21 @@ def test_skill_catalogue_saves_weight(engine: Engine) -> None:
 
     assert not app.exception
     assert "Saved 'Kubernetes' at weight 2.0" in app.success[0].value
+
+
+def test_page_shows_change_after_rescoring(engine: Engine) -> None:
+    own_id, _ = _students(engine)
+    rescore_students(engine, now=datetime(2026, 11, 1, tzinfo=UTC))
+    with session_scope(engine) as session:
+        student = session.get(Student, own_id)
+        assert student is not None
+        student.gpa = 8.5
+        viewer = make_viewer(session, Role.STUDENT, student)
+    rescore_students(engine, now=datetime(2026, 11, 15, tzinfo=UTC))
+
+    app = app_as(viewer, "trajectory.py")
+
+    assert not app.exception
+    assert "Since the score of 2026-11-01" in app.info[0].value
+    assert "+" in app.info[0].value
+    assert app.metric[0].delta is not None
