@@ -119,6 +119,12 @@ def _recommendations(viewer: Viewer, items: list[dict[str, Any]]) -> None:
             args=(viewer, item["id"]),
         )
         st.caption(item["description"])
+        done_at = item["previously_completed_at"]
+        if done_at is not None and not item["completed"]:
+            st.caption(
+                f"Marked completed on {done_at:%Y-%m-%d}. The latest rescoring still "
+                "finds this gap, so it is open again."
+            )
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -137,7 +137,15 @@ def score_history(session: Session, viewer: Viewer, student_id: int) -> pd.DataF
 def recommendations_for(
     session: Session, viewer: Viewer, student_id: int, score_id: int
 ) -> list[dict[str, Any]]:
-    """Return the recommendations made with score ``score_id``, most points first."""
+    """Return the recommendations made with score ``score_id``, most points first.
+
+    Each rescoring stores new, open recommendations and leaves earlier ones, with
+    their completed state, in the history. A later rescoring that still finds a
+    completed gap (same category) stores it as a new open row. That row's
+    ``previously_completed_at`` is the latest completion time of an earlier row
+    of the category, so the page can acknowledge the student's work. It is None
+    when no earlier row of the category was completed.
+    """
     require_student_access(session, viewer, student_id, "view recommendations")
     rows = session.scalars(
         select(Recommendation)
@@ -147,6 +155,22 @@ def recommendations_for(
         )
         .order_by(Recommendation.estimated_points.desc(), Recommendation.id)
     ).all()
+    # Earlier rows are those of any other score. A row whose score was deleted
+    # (score_id set to NULL) still counts, because its completion happened.
+    completed_at_of_category = dict(
+        session.execute(
+            select(Recommendation.category, func.max(Recommendation.completed_at))
+            .where(
+                Recommendation.student_id == student_id,
+                Recommendation.completed.is_(True),
+                or_(
+                    Recommendation.score_id.is_(None),
+                    Recommendation.score_id != score_id,
+                ),
+            )
+            .group_by(Recommendation.category)
+        ).all()
+    )
     return [
         {
             "id": row.id,
@@ -157,6 +181,7 @@ def recommendations_for(
             "estimated_points": row.estimated_points,
             "timeline": row.timeline,
             "completed": row.completed,
+            "previously_completed_at": completed_at_of_category.get(row.category),
         }
         for row in rows
     ]

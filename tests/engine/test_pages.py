@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
@@ -143,3 +143,21 @@ def test_page_shows_change_after_rescoring(engine: Engine) -> None:
     assert "Since the score of 2026-11-01" in app.info[0].value
     assert "+" in app.info[0].value
     assert app.metric[0].delta is not None
+
+
+def test_page_acknowledges_completed_gap(engine: Engine) -> None:
+    own_id, _ = _students(engine)
+    rescore_students(engine, now=datetime(2026, 11, 1, tzinfo=UTC))
+    with session_scope(engine) as session:
+        viewer = make_viewer(session, Role.STUDENT, session.get(Student, own_id))
+    app = app_as(viewer, "trajectory.py")
+    app.checkbox[0].check().run()
+    rescore_students(engine, now=datetime.now(UTC) + timedelta(days=15))
+
+    app = app_as(viewer, "trajectory.py")
+
+    assert not app.exception
+    assert "Completed meanwhile" in app.info[0].value
+    assert not app.checkbox[0].value
+    marked = [c.value for c in app.caption if c.value.startswith("Marked completed")]
+    assert len(marked) == 1

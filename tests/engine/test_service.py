@@ -117,6 +117,43 @@ def test_trend_after_completed_recommendation(engine: Engine) -> None:
         assert newest.velocity is not None and newest.velocity > 0
 
 
+def test_completed_gap_found_again(engine: Engine) -> None:
+    student_id = _setup(engine)
+    rescore_students(engine, now=START)
+    with session_scope(engine) as session:
+        student = session.get(Student, student_id)
+        assert student is not None
+        viewer = make_viewer(session, Role.STUDENT, student)
+        first_score = views.latest_scores(session, viewer, student_id)[0].id
+        first = next(
+            row
+            for row in views.recommendations_for(
+                session, viewer, student_id, first_score
+            )
+            if row["category"] == "gpa"
+        )
+        views.set_recommendation_completed(session, viewer, first["id"], True)
+
+    # The GPA is unchanged, so the rescoring finds the same gap.
+    rescore_students(engine, now=datetime.now(UTC) + timedelta(days=15))
+
+    with session_scope(engine) as session:
+        newest = views.latest_scores(session, viewer, student_id)[0]
+        items = views.recommendations_for(session, viewer, student_id, newest.id)
+        again = [row for row in items if row["category"] == "gpa"]
+        old = session.get(Recommendation, first["id"])
+        change = views.what_changed(session, viewer, student_id)
+        assert old is not None
+        assert old.completed
+        assert len(again) == 1
+        assert not again[0]["completed"]
+        assert again[0]["previously_completed_at"] == old.completed_at
+        others = [row for row in items if row["category"] != "gpa"]
+        assert all(row["previously_completed_at"] is None for row in others)
+        assert change is not None
+        assert change["completed"] == [first["title"]]
+
+
 def test_catalogue_weight_reaches_skills(engine: Engine) -> None:
     student_id = _setup(engine)
     with session_scope(engine) as session:
