@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import audit
 from core.access import Viewer
+from core.engine.service import rescore_students
 from core.importing import ImportResult, PreparedFile, import_alumni
 from core.importing.majors import alias_pairs, save_aliases
 from core.importing.validation import ImportPlan
@@ -90,6 +91,33 @@ def _runner(viewer: Viewer) -> Callable[..., ImportResult]:
     return run
 
 
+def _offer_rescore(viewer: Viewer, result: ImportResult) -> None:
+    # Scores compare students with the alumni, so new alumni make them stale
+    # until the next rescoring run.
+    if result.status != "imported" or result.rows_written == 0:
+        return
+    st.info(
+        "Students' scores do not include these alumni until they are rescored. "
+        "Rescore now, or wait for the next scheduled run."
+    )
+    if not st.button("Rescore all students now", key=f"rescore-{result.import_id}"):
+        return
+    bar = st.progress(0.0, text="Rescoring students...")
+
+    def report(done: int, total: int) -> None:
+        bar.progress(
+            done / max(total, 1), text=f"Scored {done:,} of {total:,} students"
+        )
+
+    summary = rescore_students(app_engine(), progress=report, triggered_by=viewer)
+    bar.progress(1.0, text="Rescoring finished")
+    st.success(
+        f"Rescored {summary.students_scored:,} students in "
+        f"{summary.duration_seconds:.1f} s ({summary.abstained:,} without enough "
+        "comparable alumni)."
+    )
+
+
 def main() -> None:
     viewer = require_viewer(Role.STAFF, Role.ADMIN)
     st.title("Upload alumni")
@@ -124,6 +152,7 @@ def main() -> None:
     result = confirm_and_run(sha, report, plan, prepared, _runner(viewer))
     if result is not None:
         show_result(result)
+        _offer_rescore(viewer, result)
 
 
 main()

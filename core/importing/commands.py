@@ -143,6 +143,12 @@ def run_import_alumni(args: argparse.Namespace, engine: Engine) -> None:
     except ImportFailure as error:
         _fail(str(error))
     _finish(result)
+    # Scores compare students with the alumni, so they are stale after new rows.
+    if result.status == "imported" and result.rows_written:
+        print(
+            "Students' scores do not include these alumni yet: run "
+            "`python -m core.cli rescore` to rescore every student."
+        )
 
 
 def run_import_roster(args: argparse.Namespace, engine: Engine) -> None:

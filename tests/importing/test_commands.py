@@ -29,6 +29,7 @@ def test_import_alumni_command(
     assert status == 0
     assert "'CTC' -> salary_range" in output
     assert "2 rows written" in output
+    assert "python -m core.cli rescore" in output
     with session_scope(engine) as session:
         years = set(session.scalars(select(Alumnus.graduation_year)))
     assert years == {2024}

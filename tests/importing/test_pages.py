@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
-from db.models import Alumnus, Import, Role
+from db.models import Alumnus, EngineRun, Import, Role, TrajectoryScore
 from db.session import session_scope, write_scope
 from tests.apptest import app_as
-from tests.factories import make_viewer
+from tests.factories import make_student, make_viewer
 
 
 def _staff_app(engine: Engine, page: str) -> AppTest:
@@ -23,6 +23,11 @@ def _staff_app(engine: Engine, page: str) -> AppTest:
 def _alumni_count(engine: Engine) -> int:
     with session_scope(engine) as session:
         return int(session.scalar(select(func.count(Alumnus.id))) or 0)
+
+
+def _score_count(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return int(session.scalar(select(func.count(TrajectoryScore.id))) or 0)
 
 
 def _button(app: AppTest, label_start: str):  # type: ignore[no-untyped-def]
@@ -71,6 +76,27 @@ def test_upload_same_file_again_says_so(engine: Engine, shared_cases: Path) -> N
 
     assert "already imported as import #1" in app.warning[-1].value
     assert _alumni_count(engine) == 5
+
+
+def test_upload_then_rescore_students(engine: Engine, shared_cases: Path) -> None:
+    with write_scope(engine) as session:
+        for number in range(3):
+            make_student(session, major="Computer Science", gpa=6.0 + number)
+    app = _staff_app(engine, "alumni_upload.py")
+    data = (shared_cases / "alumni_tiny_majors.csv").read_bytes()
+    app.file_uploader[0].upload("alumni_tiny_majors.csv", data, "text/csv").run()
+    _button(app, "Import 5 rows").click().run()
+    assert not app.exception
+    assert _score_count(engine) == 0
+
+    _button(app, "Rescore all students now").click().run()
+
+    assert not app.exception
+    assert "Rescored 3 students" in app.success[-1].value
+    assert _score_count(engine) == 3
+    with session_scope(engine) as session:
+        run = session.scalars(select(EngineRun)).one()
+        assert run.triggered_by_id is not None
 
 
 def test_upload_mapping_changed_on_page(engine: Engine, shared_cases: Path) -> None:
