@@ -314,7 +314,7 @@ def _bind_processor(
 def _insert_many(
     connection: Connection, table: Table, rows: list[dict[str, Any]]
 ) -> None:
-    """Insert ``rows`` (same keys each) with one driver-level executemany.
+    """Insert ``rows`` (same keys each): COPY on PostgreSQL, else one executemany.
 
     Each column's own bind processor converts the values, as SQLAlchemy would,
     but without its per-row bookkeeping, which cost more than the insert itself
@@ -335,25 +335,26 @@ def _insert_many(
         for name, processor in processors.items()
         if processor is not None and all(row[name] is rows[0][name] for row in rows)
     }
-    converted = [
-        {
-            name: shared[name]
-            if name in shared
-            else (processor(row[name]) if processor else row[name])
-            for name, processor in processors.items()
-        }
-        for row in rows
-    ]
+    # Converted column by column, which costs less than a dictionary per row.
+    columns: list[list[Any]] = []
+    for name, processor in processors.items():
+        if name in shared:
+            columns.append([shared[name]] * len(rows))
+        elif processor is not None:
+            columns.append([processor(row[name]) for row in rows])
+        else:
+            columns.append([row[name] for row in rows])
+    converted = list(zip(*columns, strict=True))
     if connection.dialect.name == "postgresql":
         _copy_rows(connection, table, names, converted)
         return
+    parameters: list[Any]
     if compiled.positional:
-        order = compiled.positiontup or []
-        parameters: list[Any] = [
-            tuple(row[name] for name in order) for row in converted
-        ]
+        position_of = {name: index for index, name in enumerate(names)}
+        order = [position_of[name] for name in compiled.positiontup or []]
+        parameters = [tuple(values[index] for index in order) for values in converted]
     else:
-        parameters = converted
+        parameters = [dict(zip(names, values, strict=True)) for values in converted]
     connection.exec_driver_sql(str(compiled), parameters)
 
 
@@ -361,7 +362,7 @@ def _copy_rows(
     connection: Connection,
     table: Table,
     names: list[str],
-    rows: list[dict[str, Any]],
+    rows: list[tuple[Any, ...]],
 ) -> None:
     # COPY is several times faster than a pipelined executemany on PostgreSQL and
     # runs on the same driver connection, so inside the caller's transaction.
@@ -371,7 +372,7 @@ def _copy_rows(
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row(tuple(row[name] for name in names))
+            copy.write_row(row)
 
 
 def _reserve_ids(connection: Connection, table: Table, count: int) -> list[int] | None:
