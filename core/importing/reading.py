@@ -32,6 +32,10 @@ SAMPLE_BYTES = 1024 * 1024
 # Rows parsed and written per step; each step reports progress.
 DEFAULT_CHUNK_ROWS = 20_000
 
+# Files with more columns than this are rejected, because no alumni export has
+# that many and the mapping page draws one drop-down per column.
+MAX_COLUMNS = 500
+
 DELIMITERS = (",", ";", "\t", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -184,6 +188,7 @@ def _open_excel(content: bytes, name: str, sheet: str | None) -> TableSource:
             f"{name} could not be read as an Excel workbook ({error}): open it in "
             "a spreadsheet program and save it again as .xlsx"
         ) from error
+    _check_width(frame.shape[1], name)
     text = frame.map(_excel_cell_text) if not frame.empty else frame
     text.columns = list(range(text.shape[1]))
     return TableSource(
@@ -195,6 +200,14 @@ def _open_excel(content: bytes, name: str, sheet: str | None) -> TableSource:
         line_count=len(text),
         frame=text,
     )
+
+
+def _check_width(width: int, name: str) -> None:
+    if width > MAX_COLUMNS:
+        raise ImportFailure(
+            f"{name} has {width:,} columns, more than the maximum of {MAX_COLUMNS}: "
+            "delete the columns you do not need and upload the file again"
+        )
 
 
 def _excel_cell_text(value: object) -> str:
@@ -222,7 +235,17 @@ def _open_csv(source: bytes | Path, name: str) -> TableSource:
         line_count = _count_lines(source)
     encoding = detect_encoding(source if isinstance(source, bytes) else sample, whole)
     text = sample.decode(encoding, errors="replace")
-    delimiter, width = detect_delimiter(text)
+    if len(sample) >= SAMPLE_BYTES and "\n" not in text:
+        raise ImportFailure(
+            f"{name} has a first line longer than {SAMPLE_BYTES:,} bytes, so it is "
+            f"not a table of at most {MAX_COLUMNS} columns: check that you chose "
+            "the right file"
+        )
+    try:
+        delimiter, width = detect_delimiter(text)
+    except ImportFailure as error:
+        raise ImportFailure(f"{name}: {error}") from error
+    _check_width(width, name)
     return TableSource(
         file_name=name,
         kind="csv",
@@ -272,20 +295,39 @@ def detect_delimiter(text: str) -> tuple[str, int]:
     """Return the delimiter of CSV ``text`` and the widest row's cell count.
 
     The delimiter chosen is the one that splits the first lines into the most
-    cells, the same number on most lines.
+    cells, the same number on most lines. A delimiter that leaves a cell longer
+    than the ``csv`` module's field size limit is not a candidate.
+
+    Raises
+    ------
+    ImportFailure
+        When every delimiter leaves a cell longer than that limit.
     """
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     if len(text) >= SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the sample may end inside the last line
     best, best_score, best_width = ",", (0, 0), 1
+    rejected: list[str] = []
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            # Raised for a cell over csv.field_size_limit(), for example a wide
+            # comma-separated header split on semicolons, so this one does not fit.
+            rejected.append(delimiter)
+            continue
         if not counts:
             continue
         typical = max(set(counts), key=counts.count)
         score = (counts.count(typical) if typical > 1 else 0, typical)
         if score > best_score:
             best, best_score, best_width = delimiter, score, max(counts)
+    if len(rejected) == len(DELIMITERS):
+        raise ImportFailure(
+            f"a cell is longer than {csv.field_size_limit():,} characters with "
+            "every delimiter tried (comma, semicolon, tab, vertical bar): check "
+            "that you chose the right file"
+        )
     return best, best_width
 
 

@@ -95,3 +95,13 @@ def test_import_roster_command(
     assert account[:2] == ["CS1", "cs1"]
     assert len(account[2]) == 12
     assert _count(engine, Student) == 1
+
+
+def test_import_alumni_command_wide_header(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"column {index}" for index in range(20_000)) + "\n")
+
+    assert main(["import-alumni", str(path)]) == 1
+    assert "more than the maximum of 500" in capsys.readouterr().err

@@ -9,7 +9,13 @@ import pytest
 
 from core.importing import ImportFailure
 from core.importing.mapping import find_header_row, normalise_header
-from core.importing.reading import detect_delimiter, detect_encoding, open_table
+from core.importing.reading import (
+    MAX_COLUMNS,
+    SAMPLE_BYTES,
+    detect_delimiter,
+    detect_encoding,
+    open_table,
+)
 from db.models import ImportKind
 
 HEADER = "name,major,graduation_year,gpa,placement_status"
@@ -162,3 +168,40 @@ def test_match_header_fuzzy(header: str, expected: str | None) -> None:
     from core.importing.mapping import match_header
 
     assert match_header(header, ImportKind.ALUMNI)[0] == expected
+
+
+def test_wide_header_rejected() -> None:
+    header = ",".join(f"column {index}" for index in range(20_000))
+
+    with pytest.raises(ImportFailure, match="20,000 columns, more than the maximum"):
+        open_table(header.encode(), "wide.csv")
+
+
+def test_column_limit_allows_maximum() -> None:
+    header = ",".join(f"c{index}" for index in range(MAX_COLUMNS))
+
+    assert open_table(f"{header}\n".encode(), "wide.csv").width == MAX_COLUMNS
+
+
+def test_column_limit_applies_to_workbook() -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append([f"c{index}" for index in range(MAX_COLUMNS + 1)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    with pytest.raises(ImportFailure, match="501 columns"):
+        open_table(buffer.getvalue(), "wide.xlsx")
+
+
+def test_first_line_longer_than_sample_rejected() -> None:
+    data = b"x," * (SAMPLE_BYTES // 2 + 10)
+
+    with pytest.raises(ImportFailure, match="first line longer than"):
+        open_table(data, "huge.csv")
+
+
+def test_cell_over_field_limit_rejected() -> None:
+    data = b"name\n" + b"x" * 200_000 + b"\n"
+
+    with pytest.raises(ImportFailure, match="cell is longer than 131,072"):
+        open_table(data, "long.csv")
