@@ -26,6 +26,11 @@ from db.session import get_engine, write_scope
 
 logger = logging.getLogger(__name__)
 
+DESCRIPTION = (
+    "Trajectory's command line. Each command prints what it did with counts and "
+    "exits with status 1 and a message when its input is invalid."
+)
+
 
 def _migrate(args: argparse.Namespace, engine: Engine) -> None:
     upgrade_to_head(engine)
@@ -54,7 +59,7 @@ Handler = Callable[[argparse.Namespace, Engine], None]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core.cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m core.cli", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     migrate = commands.add_parser(
