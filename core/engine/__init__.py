@@ -19,11 +19,13 @@ The method, step by step (each step is documented in its module):
 1. ``features``: one pipeline for students and alumni. The matching features are GPA,
    attendance and every further numeric column both sides carry. Each major is
    standardised on its own alumni, and constant or empty columns get zero weight.
-   Missing values are imputed with the pool mean, and the share of features a
-   student actually has lowers the confidence.
+   Missing values are imputed with the pool mean, and the share of features actually
+   compared with the neighbours lowers the confidence.
 2. ``matching``: the k nearest alumni of the student's major (k clipped to the pool),
    with a fallback to all majors when the major has fewer than
-   ``MIN_MAJOR_ALUMNI`` alumni, and an explicit abstention when it has none.
+   ``MIN_MAJOR_ALUMNI`` alumni, and an explicit abstention when it has none. A
+   neighbour counts only when it shares an observed GPA or attendance value with
+   the student, and a student with no such neighbour abstains.
 3. ``scoring``: Gaussian-weighted outcome shares of the neighbours, smoothed towards
    the pool's base rates, give the four outcome probabilities; the 0-100 score,
    its margin of error and the confidence follow from them.

@@ -11,8 +11,9 @@ both sides carry: students always have ``internship_count``, ``project_count`` a
   no pool alumnus has, gets weight zero (it is dropped from the distance). Scaling a
   constant column by 1, as ``StandardScaler`` does, would let it dominate.
 - Missing values: a missing value is imputed with the pool mean, which is 0 after
-  scaling, so it adds no distance. The share of usable features a student actually
-  has multiplies the confidence (see ``scoring``).
+  scaling, so it adds no distance. A neighbour counts only when it shares an
+  observed GPA or attendance value with the student (see ``matching``), and the
+  share of usable features compared multiplies the confidence (see ``scoring``).
 
 Student-only signals (market-weighted skills, wellbeing focus score, subject marks
 and, when alumni lack it, weekly study hours) have no alumni counterpart, so they

@@ -26,8 +26,14 @@ Margin of error
     d_bar the weighted mean distance, and by ``FALLBACK_MARGIN_FACTOR`` for a
     fallback to all majors, and capped at 100.
 Confidence
-    n_eff / (n_eff + ``CONFIDENCE_HALF_COUNT``) x 1 / (1 + d_bar) x the share of
-    features present x ``FALLBACK_CONFIDENCE_FACTOR`` for a fallback.
+    n_eff / (n_eff + ``CONFIDENCE_HALF_COUNT``) x 1 / (1 + d_bar) x the compared
+    share x ``FALLBACK_CONFIDENCE_FACTOR`` for a fallback. The compared share is the
+    mean, over the counted neighbours, of the share of usable features observed on
+    both the student and the neighbour, so confidence falls as fewer features are
+    actually compared.
+Abstention
+    No score is given when the major has no alumni, or when no neighbour shares an
+    observed GPA or attendance value with the student (see ``matching``).
 
 Alumni placed with no known tier count as Tier3, the lowest placed tier, so the
 engine never assumes a better tier than the data shows.
@@ -59,6 +65,20 @@ _MAX_VARIANCE = 50.0**2
 
 ABSTAIN_NO_ALUMNI = "not enough comparable alumni: no alumni of this major"
 ABSTAIN_EMPTY = "not enough comparable alumni: no alumni have been imported"
+ABSTAIN_NO_SHARED = (
+    "not enough comparable alumni: the student and the alumni of {pool} share no "
+    "observed GPA or attendance"
+)
+
+
+def _abstain_reason(pool_key: str | None, has_alumni: bool) -> str:
+    """Return the reason a student matched in ``pool_key`` gets no score."""
+    if not has_alumni:
+        return ABSTAIN_EMPTY
+    if pool_key is None:
+        return ABSTAIN_NO_ALUMNI
+    pool = "all majors" if pool_key == Matcher.ALL_MAJORS else pool_key
+    return ABSTAIN_NO_SHARED.format(pool=pool)
 
 
 def outcome_codes(alumni: pd.DataFrame) -> np.ndarray:
@@ -187,8 +207,11 @@ class TrajectoryModel:
         )
 
         abstain = ~neighbours.matched | (count == 0)
-        reason = ABSTAIN_NO_ALUMNI if len(self.alumni) else ABSTAIN_EMPTY
-        reasons: list[str | None] = [reason if flag else None for flag in abstain]
+        keys = neighbours.pool_key or [None] * len(abstain)
+        reasons: list[str | None] = [
+            _abstain_reason(key, len(self.alumni) > 0) if flag else None
+            for flag, key in zip(abstain, keys, strict=True)
+        ]
         nan = np.where(abstain, np.nan, 1.0)
         return ScoreResult(
             probabilities=probabilities * nan[:, None],

@@ -11,6 +11,7 @@ import pytest
 from core.engine.matching import MIN_MAJOR_ALUMNI
 from core.engine.scoring import (
     ABSTAIN_NO_ALUMNI,
+    ABSTAIN_NO_SHARED,
     FALLBACK_CONFIDENCE_FACTOR,
     READINESS_WEIGHT,
     TrajectoryModel,
@@ -137,14 +138,71 @@ def test_k_is_clipped_to_pool() -> None:
     assert (result.neighbours.alumni[0] >= 0).all()
 
 
-def test_missing_student_values_are_imputed() -> None:
+def test_missing_student_values_abstain() -> None:
     model = TrajectoryModel(ladder(), ["gpa"], k=4)
 
     result = model.score(student(float("nan")))
 
-    assert not np.isnan(result.score[0])
-    assert result.neighbours.share_present[0] == 0.0
-    assert result.confidence[0] == 0.0
+    assert np.isnan(result.score[0])
+    assert result.neighbour_count[0] == 0
+    assert result.abstain_reason[0] is not None
+    assert "share no" in result.abstain_reason[0]
+
+
+def test_no_shared_features_abstains() -> None:
+    # Alumni shaped like Placement_Data_Full_Class.csv: no GPA or attendance, only
+    # columns the student lacks or shares outside GPA and attendance.
+    alumni = pd.DataFrame(
+        {
+            "major": "Commerce",
+            "gpa": np.nan,
+            "attendance": np.nan,
+            "internship_count": [0.0, 1.0, 2.0, 3.0] * 3,
+            "placement_status": ["Placed", "Not Placed", "Placed"] * 4,
+            "company_tier": None,
+        }
+    )
+    no_values = pd.DataFrame(
+        [{"major": "Commerce", "gpa": np.nan, "attendance": np.nan}]
+    )
+    internships_only = no_values.assign(internship_count=2.0)
+    features = ["gpa", "attendance", "internship_count"]
+
+    for frame in (no_values, internships_only):
+        result = TrajectoryModel(alumni, features, k=5).score(frame)
+
+        assert np.isnan(result.score[0])
+        assert np.isnan(result.confidence[0])
+        assert result.neighbour_count[0] == 0
+        assert result.abstain_reason[0] == ABSTAIN_NO_SHARED.format(pool="Commerce")
+
+
+def test_neighbours_without_shared_base_are_dropped() -> None:
+    alumni = ladder().assign(attendance=[70.0, 90.0] * 5)
+    alumni.loc[[8, 9], "gpa"] = np.nan
+    alumni.loc[[8], "attendance"] = np.nan
+
+    result = TrajectoryModel(alumni, ["gpa", "attendance"], k=10).score(
+        student(9.0, attendance=np.nan)
+    )
+
+    kept = result.neighbours.alumni[0]
+    assert 8 not in kept
+    assert 9 not in kept
+    assert result.neighbour_count[0] == 8
+    assert np.isfinite(result.neighbours.distances[0][:8]).all()
+
+
+def test_confidence_falls_with_compared_share() -> None:
+    alumni = ladder().assign(attendance=[70.0, 90.0] * 5)
+    model = TrajectoryModel(alumni, ["gpa", "attendance"], k=4)
+
+    both = model.score(student(9.0, attendance=90.0))
+    gpa_only = model.score(student(9.0, attendance=np.nan))
+
+    assert both.neighbours.share_present[0] == pytest.approx(1.0)
+    assert gpa_only.neighbours.share_present[0] == pytest.approx(0.5)
+    assert gpa_only.confidence[0] < both.confidence[0]
 
 
 def test_constant_column_is_dropped() -> None:
