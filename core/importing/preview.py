@@ -46,6 +46,8 @@ class PreparedFile:
 
     table: TableSource
     kind: ImportKind
+    # Hash of the content as read (see TableSource.content_sha256), stored as
+    # Import.file_sha256 to find an earlier import of the same table.
     sha256: str
     header_row: int
     headers: list[str]
@@ -113,7 +115,7 @@ def prepare_file(
     return PreparedFile(
         table=table,
         kind=kind,
-        sha256=file_sha256(source),
+        sha256=table.content_sha256(),
         header_row=header_row,
         headers=headers,
         proposed_targets=targets,

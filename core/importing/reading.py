@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import charset_normalizer
 import pandas as pd
@@ -88,6 +89,45 @@ class TableSource:
             cells = chunk.apply(lambda column: column.astype(str).str.strip(" \r\n"))
             keep = (cells != "").any(axis=1)
             yield cells[keep]
+
+    def content_sha256(self) -> str:
+        """Return the SHA-256 of the table's content as read, not of its bytes.
+
+        For CSV this hashes the decoded text with a BOM dropped, line endings
+        normalised to ``\\n``, spaces at line ends removed and trailing blank
+        lines dropped. So a re-save in another encoding, with a BOM or with
+        CRLF line endings hashes the same. For a workbook it hashes the text
+        of every cell of the chosen sheet.
+        """
+        digest = hashlib.sha256()
+        if self.frame is not None:
+            for row in self.frame.itertuples(index=False):
+                digest.update("\x1f".join(map(str, row)).encode("utf-8") + b"\n")
+            return digest.hexdigest()
+        blank_lines = 0
+        for line in self._text_lines():
+            line = line.rstrip(" \r\n")
+            if not line:
+                # Blank lines count only when text follows, so a file saved
+                # with extra newlines at its end hashes the same.
+                blank_lines += 1
+                continue
+            digest.update(b"\n" * blank_lines + line.encode("utf-8") + b"\n")
+            blank_lines = 0
+        return digest.hexdigest()
+
+    def _text_lines(self) -> Iterator[str]:
+        # newline=None turns \r\n and \r into \n, and utf-8-sig drops a BOM.
+        if self.data is not None:
+            binary: IO[bytes] = io.BytesIO(self.data)
+        elif self.path is not None:
+            binary = self.path.open("rb")
+        else:
+            return
+        with io.TextIOWrapper(
+            binary, encoding=self.encoding, errors="replace", newline=None
+        ) as text:
+            yield from text
 
     def head(self, rows: int) -> pd.DataFrame:
         """Return the first ``rows`` non-empty rows."""

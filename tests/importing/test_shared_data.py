@@ -81,6 +81,48 @@ def test_college_place_imports_every_row(engine: Engine, shared_data: Path) -> N
     assert _count(engine) == 2966
 
 
+@pytest.mark.parametrize(
+    ("resave", "as_path"),
+    [
+        ("crlf", False),
+        ("bom", False),
+        ("crlf", True),
+        ("cp1252 with trailing blank lines", False),
+    ],
+)
+def test_college_place_resave_already_imported(
+    engine: Engine, shared_data: Path, tmp_path: Path, resave: str, as_path: bool
+) -> None:
+    path = shared_data / "collegePlace.csv"
+    text = path.read_text(encoding="utf-8")
+    if resave == "crlf":
+        copy = text.replace("\n", "\r\n").encode("utf-8")
+    elif resave == "bom":
+        copy = text.encode("utf-8-sig")
+    else:
+        copy = (text + "\n\n").encode("cp1252")
+    assert copy != path.read_bytes()
+    run_import(engine, path.read_bytes(), path.name)
+    copy_path = tmp_path / "collegePlace copy.csv"
+    copy_path.write_bytes(copy)
+
+    again = run_import(engine, copy_path if as_path else copy, copy_path.name)
+
+    assert again.status == "already_imported"
+    assert _count(engine) == 2966
+
+
+def test_changed_cell_not_already_imported(engine: Engine, shared_data: Path) -> None:
+    data = (shared_data / "collegePlace.csv").read_bytes()
+    run_import(engine, data, "collegePlace.csv")
+    header, first, rest = data.split(b"\n", 2)
+    changed = header + b"\n" + first.replace(b"Male", b"Female", 1) + b"\n" + rest
+
+    again = run_import(engine, changed, "changed.csv")
+
+    assert again.status != "already_imported"
+
+
 def test_placement_dataset_mapping(engine: Engine, shared_data: Path) -> None:
     assert _mapping(engine, shared_data / "placement_dataset.csv") == {
         "Student_ID": None,
@@ -120,9 +162,10 @@ def test_placement_dataset_imports_every_row(engine: Engine, shared_data: Path) 
     assert fourth.salary_text is None
     assert rows["Student_2"].company_tier is CompanyTier.TIER2
 
-    # The same alumni in a re-saved file (other bytes) are not added again.
-    resaved = path.read_bytes().replace(b"\n", b"\r\n")
-    again = run_import(engine, resaved, "placement_dataset (copy).csv")
+    # The same alumni in another order (other content) are not added again.
+    header, *lines = path.read_bytes().splitlines()
+    reordered = b"\n".join([header, *reversed(lines)]) + b"\n"
+    again = run_import(engine, reordered, "placement_dataset (sorted).csv")
 
     assert again.status == "imported"
     assert again.rows_written == 0

@@ -17,6 +17,7 @@ from core.importing import undo_import
 from core.importing.errors import ImportFailure
 from core.importing.history import list_imports
 from core.importing.preview import make_plan
+from core.importing.reading import open_table
 from core.settings import PROJECT_ROOT
 from db.models import Alumnus, AuditEntry, ColumnMapping, Import, Role
 from db.session import session_scope, write_scope
@@ -304,8 +305,6 @@ def test_mapping_remembered_by_concurrent_imports(engine: Engine) -> None:
 
 
 def test_import_record_contents(engine: Engine, shared_cases: Path) -> None:
-    from core.importing.preview import file_sha256
-
     with write_scope(engine) as session:
         staff = make_viewer(session, Role.STAFF)
     data = (shared_cases / "alumni_bad_rows.csv").read_bytes()
@@ -317,7 +316,7 @@ def test_import_record_contents(engine: Engine, shared_cases: Path) -> None:
         assert record is not None
         audit = session.scalars(select(AuditEntry)).one()
     assert record.file_name == "bad rows.csv"
-    assert record.file_sha256 == file_sha256(data)
+    assert record.file_sha256 == open_table(data).content_sha256()
     assert record.created_by_id == staff.user_id
     assert record.created_at is not None
     assert record.encoding == "utf-8"
