@@ -38,7 +38,14 @@ from core.access import Viewer
 from core.engine import ENGINE_VERSION
 from core.engine.data import load_alumni
 from core.engine.features import BASE_FEATURES
-from core.engine.scoring import NOT_PLACED, OUTCOMES, TrajectoryModel, outcome_codes
+from core.engine.scoring import (
+    NOT_PLACED,
+    OUTCOMES,
+    PLACED_NO_TIER,
+    TrajectoryModel,
+    outcome_codes,
+    outcome_rows,
+)
 from db.models import EngineRun
 from db.session import write_scope
 
@@ -98,11 +105,12 @@ def _splits(alumni: pd.DataFrame) -> tuple[str, list[tuple[np.ndarray, np.ndarra
 def _logistic_probabilities(
     train: pd.DataFrame, test: pd.DataFrame, features: list[str], labels: np.ndarray
 ) -> np.ndarray:
-    probabilities = np.zeros((len(test), len(OUTCOMES)))
+    # One extra column for placed alumni without a tier, spread over the tiers below.
+    probabilities = np.zeros((len(test), len(OUTCOMES) + 1))
     classes = np.unique(labels)
     if len(classes) == 1:
         probabilities[:, classes[0]] = 1.0
-        return probabilities
+        return _spread_unknown_tier(probabilities, labels)
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     columns = ColumnTransformer(
         [
@@ -116,7 +124,20 @@ def _logistic_probabilities(
     model = make_pipeline(columns, LogisticRegression(max_iter=1000))
     model.fit(train[[*usable, "major"]], labels)
     probabilities[:, model.classes_] = model.predict_proba(test[[*usable, "major"]])
-    return probabilities
+    return _spread_unknown_tier(probabilities, labels)
+
+
+def _spread_unknown_tier(probabilities: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Spread the placed-without-tier column over Tier1-3 by the known tier shares.
+
+    The shares are those of the training labels, or equal thirds when no training
+    tier is known, as in ``scoring.outcome_rows``.
+    """
+    counts = np.bincount(labels[labels < NOT_PLACED], minlength=3)[:3].astype(float)
+    shares = counts / counts.sum() if counts.sum() else np.full(3, 1 / 3)
+    spread = probabilities[:, : len(OUTCOMES)].copy()
+    spread[:, :3] += probabilities[:, [PLACED_NO_TIER]] * shares
+    return spread
 
 
 def _metrics(
@@ -142,13 +163,24 @@ def _metrics(
         "auc": auc,
         "brier": float(brier_score_loss(placed, placed_probability)),
         "coverage": coverage,
-        "tier_accuracy": float((probabilities.argmax(axis=1) == codes).mean()),
+        "tier_accuracy": _tier_accuracy(probabilities, codes),
         "rows": int(len(placed)),
         "reliability": {
             "predicted": [round(float(v), 4) for v in predicted],
             "observed": [round(float(v), 4) for v in observed],
         },
     }
+
+
+def _tier_accuracy(probabilities: np.ndarray, codes: np.ndarray) -> float | None:
+    """Return the share of rows whose most likely class is their outcome class.
+
+    Placed alumni without a tier have no true class, so they are left out.
+    """
+    known = codes != PLACED_NO_TIER
+    if not known.any():
+        return None
+    return float((probabilities[known].argmax(axis=1) == codes[known]).mean())
 
 
 def _breakdown(
@@ -221,8 +253,7 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
         result = TrajectoryModel(train, features).score(test)
         engine_p[test_rows] = result.probabilities
         engine_scored[test_rows] = result.predicted >= 0
-        shares = np.bincount(codes[train_rows], minlength=len(OUTCOMES))
-        base_p[test_rows] = shares / max(shares.sum(), 1)
+        base_p[test_rows] = outcome_rows(train).mean(axis=0)
         logistic_p[test_rows] = _logistic_probabilities(
             train, test, features, codes[train_rows]
         )

@@ -35,8 +35,15 @@ Abstention
     No score is given when the major has no alumni, or when no neighbour shares an
     observed GPA or attendance value with the student (see ``matching``).
 
-Alumni placed with no known tier count as Tier3, the lowest placed tier, so the
-engine never assumes a better tier than the data shows.
+Alumni placed with no known tier
+    Such an alumnus counts fully towards P(placed), and its placed mass of 1 is
+    spread over Tier1-3 by the tier shares t_1..t_3 of the placed alumni of its
+    major whose tier is known: its outcome row is (t_1, t_2, t_3, 0) with
+    t_j = n_j / (n_1 + n_2 + n_3). A major with no known tier uses the shares of
+    all alumni with a known tier, and with none known anywhere the mass is split
+    evenly, (1/3, 1/3, 1/3, 0), which assumes no tier over another. Neighbour
+    shares q_c, base rates and outcome values v_i all use these outcome rows, so
+    v_i = sum_c row_c value_c.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ from core.engine.matching import DEFAULT_K, Matcher, Neighbours
 OUTCOMES = ("Tier1", "Tier2", "Tier3", "Not Placed")
 OUTCOME_VALUES = np.array([100.0, 75.0, 50.0, 0.0])
 NOT_PLACED = 3
+# Outcome class of placed alumni without a known tier (not one of ``OUTCOMES``).
+PLACED_NO_TIER = 4
 
 PRIOR_STRENGTH = 1.0
 READINESS_WEIGHT = 0.2
@@ -82,14 +91,48 @@ def _abstain_reason(pool_key: str | None, has_alumni: bool) -> str:
 
 
 def outcome_codes(alumni: pd.DataFrame) -> np.ndarray:
-    """Return each alumnus's outcome class: 0-2 for Tier1-3, 3 for not placed.
+    """Return each alumnus's outcome class.
 
-    Placed alumni without a known tier count as Tier3 (class 2).
+    Classes are 0-2 for Tier1-3, ``NOT_PLACED`` (3) for not placed and
+    ``PLACED_NO_TIER`` (4) for placed alumni without a known tier.
     """
     placed = alumni["placement_status"].astype(str).to_numpy() == "Placed"
     tiers = alumni["company_tier"].astype(object).where(alumni["company_tier"].notna())
-    tier_codes = tiers.map({"Tier1": 0, "Tier2": 1, "Tier3": 2}).fillna(2)
+    tier_codes = tiers.map({"Tier1": 0, "Tier2": 1, "Tier3": 2}).fillna(PLACED_NO_TIER)
     return np.where(placed, tier_codes.to_numpy(dtype=np.int64), NOT_PLACED)
+
+
+def outcome_rows(alumni: pd.DataFrame) -> np.ndarray:
+    """Return each alumnus's outcome distribution over ``OUTCOMES``.
+
+    Parameters
+    ----------
+    alumni : DataFrame
+        Columns ``major``, ``placement_status`` and ``company_tier``.
+
+    Returns
+    -------
+    ndarray of shape (n_alumni, 4)
+        One-hot rows for known outcomes. A placed alumnus without a tier gets its
+        major's known tier shares, else those of all alumni, else equal thirds
+        (see the module notes).
+    """
+    codes = outcome_codes(alumni)
+    rows = np.zeros((len(codes), len(OUTCOMES)))
+    known = codes != PLACED_NO_TIER
+    rows[np.flatnonzero(known), codes[known]] = 1.0
+    if known.all():
+        return rows
+    tiered = codes < NOT_PLACED
+    overall = np.bincount(codes[tiered], minlength=3)[:3].astype(float)
+    fallback = overall / overall.sum() if overall.sum() else np.full(3, 1 / 3)
+    majors = alumni["major"].astype(str).to_numpy()
+    for major in np.unique(majors[~known]):
+        in_major = majors == major
+        counts = np.bincount(codes[in_major & tiered], minlength=3)[:3].astype(float)
+        shares = counts / counts.sum() if counts.sum() else fallback
+        rows[in_major & ~known, :3] = shares
+    return rows
 
 
 @dataclass
@@ -133,9 +176,13 @@ class TrajectoryModel:
         self.features = list(features)
         self.matcher = Matcher(self.alumni, self.features, k)
         self.outcomes = outcome_codes(self.alumni)
-        counts = np.bincount(self.outcomes, minlength=len(OUTCOMES)).astype(float)
-        self.base_rates = counts / max(counts.sum(), 1.0)
-        self.values = OUTCOME_VALUES[self.outcomes]
+        self.outcome_rows = outcome_rows(self.alumni)
+        self.base_rates = (
+            self.outcome_rows.mean(axis=0)
+            if len(self.alumni)
+            else np.zeros(len(OUTCOMES))
+        )
+        self.values = self.outcome_rows @ OUTCOME_VALUES
         # Per-run values derived from the alumni (evidence, slopes, medians), filled
         # on first use by the modules that need them.
         self.cache: dict[str, Any] = {}
@@ -172,7 +219,7 @@ class TrajectoryModel:
 
         positions = np.where(valid, neighbours.alumni, 0)
         onehot = (
-            np.eye(len(OUTCOMES))[self.outcomes[positions]]
+            self.outcome_rows[positions]
             if len(self.outcomes)
             else np.zeros((*positions.shape, len(OUTCOMES)))
         )

@@ -15,6 +15,7 @@ from core.engine.scoring import (
     FALLBACK_CONFIDENCE_FACTOR,
     READINESS_WEIGHT,
     TrajectoryModel,
+    outcome_rows,
 )
 
 # Two alumni at each GPA from 5 to 9; outcomes improve with GPA.
@@ -215,3 +216,44 @@ def test_constant_column_is_dropped() -> None:
 
     np.testing.assert_array_equal(widened.neighbours.alumni, plain.neighbours.alumni)
     assert widened.score[0] == pytest.approx(plain.score[0])
+
+
+def test_untiered_placed_rows_spread_by_known_tiers() -> None:
+    alumni = pd.DataFrame(
+        {
+            "major": ["A"] * 6 + ["B"],
+            "placement_status": ["Placed"] * 5 + ["Not Placed", "Placed"],
+            "company_tier": ["Tier1", "Tier1", "Tier2", None, None, None, None],
+        }
+    )
+    untiered_only = alumni.assign(company_tier=None)
+
+    rows = outcome_rows(alumni)
+    even = outcome_rows(untiered_only)
+
+    # Major A's known tiers are Tier1, Tier1, Tier2.
+    np.testing.assert_allclose(rows[3], [2 / 3, 1 / 3, 0, 0])
+    np.testing.assert_allclose(rows[4], [2 / 3, 1 / 3, 0, 0])
+    np.testing.assert_allclose(rows[5], [0, 0, 0, 1])
+    # Major B has no known tier, so it takes the shares of all alumni.
+    np.testing.assert_allclose(rows[6], [2 / 3, 1 / 3, 0, 0])
+    # With no tier known anywhere the placed mass is split evenly.
+    np.testing.assert_allclose(even[0], [1 / 3, 1 / 3, 1 / 3, 0])
+    np.testing.assert_allclose(even[5], [0, 0, 0, 1])
+
+
+def test_untiered_neighbours_keep_known_tier() -> None:
+    tiered = ladder().assign(gpa=9.0, placement_status="Placed", company_tier="Tier1")
+    untiered = ladder().assign(gpa=9.5, placement_status="Placed", company_tier=None)
+    unplaced = ladder().assign(gpa=5.0, placement_status="Not Placed")
+    alumni = pd.concat([tiered, untiered, unplaced], ignore_index=True)
+    model = TrajectoryModel(alumni, ["gpa"], k=10)
+
+    result = model.score(student(9.5))
+
+    # The ten untiered neighbours are spread by the major's known shares: Tier1.
+    assert result.predicted[0] == 0
+    np.testing.assert_allclose(model.base_rates, [2 / 3, 0, 0, 1 / 3])
+    expected = (10 * np.array([1, 0, 0, 0]) + model.base_rates) / 11
+    np.testing.assert_allclose(result.probabilities[0], expected)
+    assert result.score[0] == pytest.approx(expected @ np.array([100, 75, 50, 0]))
