@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from core.exports import csv_bytes, export_file_name
 from core.importing import ImportFailure, ImportResult, PreparedFile, Report
+from core.importing.history import find_earlier_import
 from core.importing.mapping import (
     EXTRA_PREFIX,
     IGNORE,
@@ -83,6 +84,10 @@ def prepare_upload(
         f"Read as {prepared.table.description}; the header is row "
         f"{prepared.header_row}, about {prepared.rows_estimate:,} rows below it."
     )
+    with session_scope(engine) as session:
+        earlier = find_earlier_import(session, kind, prepared.sha256)
+    if earlier is not None:
+        st.warning(earlier.describe_in_preview())
     return prepared
 
 

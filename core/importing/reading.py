@@ -94,8 +94,8 @@ class TableSource:
         """Return the SHA-256 of the table's content as read, not of its bytes.
 
         For CSV this hashes the decoded text with a BOM dropped, line endings
-        normalised to ``\\n``, spaces at line ends removed and trailing blank
-        lines dropped. So a re-save in another encoding, with a BOM or with
+        normalised to ``\\n``, spaces at line ends removed and blank lines
+        dropped. So a re-save in another encoding, with a BOM or with
         CRLF line endings hashes the same. For a workbook it hashes the text
         of every cell of the chosen sheet.
         """
@@ -104,16 +104,12 @@ class TableSource:
             for row in self.frame.itertuples(index=False):
                 digest.update("\x1f".join(map(str, row)).encode("utf-8") + b"\n")
             return digest.hexdigest()
-        blank_lines = 0
         for line in self._text_lines():
             line = line.rstrip(" \r\n")
-            if not line:
-                # Blank lines count only when text follows, so a file saved
-                # with extra newlines at its end hashes the same.
-                blank_lines += 1
-                continue
-            digest.update(b"\n" * blank_lines + line.encode("utf-8") + b"\n")
-            blank_lines = 0
+            # Blank lines are skipped like all-empty rows, so a copy saved with
+            # extra line breaks (such as \r\r\n) hashes the same.
+            if line:
+                digest.update(line.encode("utf-8") + b"\n")
         return digest.hexdigest()
 
     def _text_lines(self) -> Iterator[str]:

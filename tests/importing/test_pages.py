@@ -41,6 +41,23 @@ def test_upload_page_empty_state(engine: Engine) -> None:
     assert "Choose a file" in app.info[0].value
 
 
+def test_upload_preview_names_earlier_import(
+    engine: Engine, shared_cases: Path
+) -> None:
+    data = (shared_cases / "alumni_tiny_majors.csv").read_bytes()
+    app = _staff_app(engine, "alumni_upload.py")
+    app.file_uploader[0].upload("alumni_tiny_majors.csv", data, "text/csv").run()
+    _button(app, "Import 5 rows").click().run()
+
+    again = _staff_app(engine, "alumni_upload.py")
+    with_bom = b"\xef\xbb\xbf" + data
+    again.file_uploader[0].upload("copy.csv", with_bom, "text/csv").run()
+
+    assert not again.exception
+    assert "already imported as import #1" in again.warning[0].value
+    assert "Undo that import" in again.warning[0].value
+
+
 def test_upload_preview_confirm_flow(engine: Engine, shared_cases: Path) -> None:
     app = _staff_app(engine, "alumni_upload.py")
     data = (shared_cases / "alumni_bad_rows.csv").read_bytes()
