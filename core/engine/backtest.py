@@ -76,14 +76,28 @@ NON_FEATURES = frozenset(
 
 
 def backtest_features(alumni: pd.DataFrame) -> list[str]:
-    """Return GPA, attendance and every numeric alumni column that is not excluded."""
+    """Return GPA, attendance and the numeric columns most ``alumni`` rows have.
+
+    Parameters
+    ----------
+    alumni : DataFrame
+        The training alumni.
+
+    Returns
+    -------
+    list of str
+        ``BASE_FEATURES``, then every numeric column that is not excluded and is
+        observed for more than half of the rows. A column from another file, seen
+        on a minority of rows, would otherwise be median-imputed for the rest and
+        dominate the baselines.
+    """
     extra = [
         column
         for column in alumni.columns
         if column not in NON_FEATURES
         and column not in BASE_FEATURES
         and pd.api.types.is_numeric_dtype(alumni[column])
-        and alumni[column].notna().any()
+        and alumni[column].notna().mean() > 0.5
     ]
     return [*BASE_FEATURES, *extra]
 
@@ -145,8 +159,10 @@ def _metrics(
     probabilities: np.ndarray,
     codes: np.ndarray,
     scored: np.ndarray,
+    tested: np.ndarray,
 ) -> dict[str, Any]:
-    coverage = float(scored.mean()) if len(scored) else 0.0
+    # Coverage counts the test rows only, the same denominator for every model.
+    coverage = float(scored[tested].mean()) if tested.any() else 0.0
     placed, probabilities, codes = placed[scored], probabilities[scored], codes[scored]
     if not len(placed):
         return {"auc": None, "brier": None, "coverage": coverage, "tier_accuracy": None}
@@ -235,13 +251,16 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
     alumni = alumni.reset_index(drop=True)
     if "company_tier" not in alumni.columns:
         alumni["company_tier"] = None
-    features = backtest_features(alumni)
+    split_name, splits = _splits(alumni)
+    # Features come from the rows that train in some split, so every fold uses
+    # the same columns and no test row decides which columns count.
+    training = np.unique(np.concatenate([train for train, _ in splits]))
+    features = backtest_features(alumni.iloc[training])
     for name in features:
         if name not in alumni.columns:
             alumni[name] = np.nan
     codes = outcome_codes(alumni)
     placed = (codes != NOT_PLACED).astype(int)
-    split_name, splits = _splits(alumni)
 
     engine_p = np.full((len(alumni), len(OUTCOMES)), np.nan)
     base_p = np.full((len(alumni), len(OUTCOMES)), np.nan)
@@ -259,17 +278,13 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
         )
         tested[test_rows] = True
 
-    everyone = tested.copy()
     report: dict[str, Any] = {
         "split": split_name,
         "features": features,
-        "engine": _metrics(placed, engine_p, codes, engine_scored & tested),
-        "base_rate": _metrics(placed, base_p, codes, everyone),
-        "logistic_regression": _metrics(placed, logistic_p, codes, everyone),
+        "engine": _metrics(placed, engine_p, codes, engine_scored & tested, tested),
+        "base_rate": _metrics(placed, base_p, codes, tested, tested),
+        "logistic_regression": _metrics(placed, logistic_p, codes, tested, tested),
     }
-    report["engine"]["coverage"] = (
-        float(engine_scored[tested].mean()) if tested.any() else 0.0
-    )
     probability = 1.0 - np.nan_to_num(engine_p[:, NOT_PLACED], nan=0.0)
     scored = engine_scored & tested
     report["fairness"] = {

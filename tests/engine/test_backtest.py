@@ -63,6 +63,60 @@ def test_newest_year_is_held_out() -> None:
     assert report["engine"]["rows"] == 15
 
 
+def _yearly_rows() -> list[dict]:
+    rows = []
+    for year in (2022, 2023, 2024):
+        for gpa in (5.0, 6.0, 7.0, 8.0, 9.0) * 3:
+            rows.append(
+                {
+                    "major": "Computer Science",
+                    "graduation_year": year,
+                    "gpa": gpa,
+                    "attendance": 80.0,
+                    "placement_status": "Placed" if gpa >= 7 else "Not Placed",
+                    "company_tier": "Tier2" if gpa >= 7 else None,
+                }
+            )
+    return rows
+
+
+def test_coverage_divides_by_test_rows() -> None:
+    rows = _yearly_rows()
+    # Five test rows with no GPA or attendance, so the engine abstains on them.
+    for _ in range(5):
+        rows.append(
+            {
+                "major": "Computer Science",
+                "graduation_year": 2024,
+                "gpa": None,
+                "attendance": None,
+                "placement_status": "Placed",
+                "company_tier": None,
+            }
+        )
+
+    report = run_backtest(pd.DataFrame(rows))
+
+    assert report["base_rate"]["coverage"] == 1.0
+    assert report["logistic_regression"]["coverage"] == 1.0
+    assert report["engine"]["coverage"] == pytest.approx(15 / 20)
+    assert report["base_rate"]["rows"] == 20
+    assert report["engine"]["rows"] == 15
+
+
+def test_minority_columns_are_not_features() -> None:
+    rows = _yearly_rows()
+    for number, row in enumerate(rows):
+        row["internship_count"] = float(number % 3)
+        # Another file's column, present on a fifth of the rows.
+        row["ssc_p"] = 60.0 + number if number % 5 == 0 else None
+
+    report = run_backtest(pd.DataFrame(rows))
+
+    assert "internship_count" in report["features"]
+    assert "ssc_p" not in report["features"]
+
+
 def test_cli_backtest_prints_json(
     engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
