@@ -35,6 +35,16 @@ class PageSpec:
 
 
 PAGE_SPECS: tuple[PageSpec, ...] = (
+    # Officers and admins start on the cohort overview, since the trajectory page
+    # needs a student chosen first. Students see no cohort page, so theirs stays
+    # first.
+    PageSpec(
+        "cohort.py",
+        "Cohort overview",
+        ":material/groups:",
+        OFFICERS,
+        "Placement office",
+    ),
     PageSpec(
         "trajectory.py",
         "Trajectory",
@@ -47,13 +57,6 @@ PAGE_SPECS: tuple[PageSpec, ...] = (
         "wellbeing.py", "Wellbeing", ":material/self_improvement:", STUDENT, "Students"
     ),
     PageSpec("my_data.py", "My data", ":material/folder_shared:", STUDENT, "Students"),
-    PageSpec(
-        "cohort.py",
-        "Cohort overview",
-        ":material/groups:",
-        OFFICERS,
-        "Placement office",
-    ),
     PageSpec(
         "corrections.py",
         "Correction requests",

@@ -30,12 +30,19 @@ def _pick_student(viewer: Viewer) -> int | None:
         int(row.id): f"{row.name} ({row.roll_number}, {row.major})"
         for row in students.itertuples()
     }
-    return st.selectbox(
+    # Starts empty, so that opening the page does not open (and audit as viewed)
+    # a student the officer did not choose. The cohort page presets the key.
+    choice: int | None = st.selectbox(
         "Student",
         list(labels),
+        index=None,
+        placeholder="Choose a student",
         format_func=labels.__getitem__,
         key="trajectory_student",
     )
+    if choice is None:
+        st.info("Choose a student to see their trajectory.")
+    return choice
 
 
 def _toggle(viewer: Viewer, recommendation_id: int) -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, select
 
 from core.engine.service import rescore_students
-from db.models import EngineRun, Recommendation, Role, Student
+from dashboard.navigation import pages_for
+from db.models import AuditEntry, EngineRun, Recommendation, Role, Student
 from db.session import session_scope
 from tests.apptest import app_as
 from tests.engine.helpers import add_ladder
@@ -67,6 +68,49 @@ def test_officer_picks_any_student(engine: Engine) -> None:
     assert not app.exception
     assert "Vikram Sen" in app.caption[0].value
     assert app.checkbox[0].disabled if len(app.checkbox) else True
+
+
+def test_officer_selector_starts_empty(engine: Engine) -> None:
+    _, other_id = _students(engine)
+    rescore_students(engine)
+    with session_scope(engine) as session:
+        officer = make_viewer(session, Role.OFFICER)
+
+    app = app_as(officer, "trajectory.py")
+
+    assert not app.exception
+    assert app.selectbox[0].value is None
+    assert app.selectbox[0].placeholder == "Choose a student"
+    assert "Choose a student" in app.info[0].value
+    assert len(app.metric) == 0
+    assert _trajectory_views(engine) == 0
+
+    app.selectbox[0].select(other_id).run()
+
+    assert not app.exception
+    assert _trajectory_views(engine) == 1
+
+
+def _trajectory_views(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return int(
+            session.scalar(
+                select(func.count(AuditEntry.id)).where(
+                    AuditEntry.action == "view_trajectory"
+                )
+            )
+            or 0
+        )
+
+
+def test_menu_order_per_role() -> None:
+    officer_pages = [spec.file_name for spec in pages_for(Role.OFFICER)]
+    admin_pages = [spec.file_name for spec in pages_for(Role.ADMIN)]
+    student_pages = [spec.file_name for spec in pages_for(Role.STUDENT)]
+
+    assert officer_pages[:2] == ["cohort.py", "trajectory.py"]
+    assert admin_pages[:2] == ["cohort.py", "trajectory.py"]
+    assert student_pages[0] == "trajectory.py"
 
 
 def test_trajectory_empty_before_scoring(engine: Engine) -> None:
