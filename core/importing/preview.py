@@ -136,12 +136,12 @@ def make_plan(
 ) -> ImportPlan:
     """Return the import plan for ``prepared`` with the user's corrections.
 
-    Raises ``ImportFailure`` when two columns map to one field, a required field
-    has neither a column nor a constant, or a constant value is invalid.
+    Raises ``ImportFailure`` when a constant is given for an unknown or mapped
+    field or is invalid, two columns map to one field, or a required field has
+    neither a column nor a constant.
     """
     chosen = list(targets) if targets is not None else list(prepared.proposed_targets)
     given = {name: text for name, text in (constants or {}).items() if text.strip()}
-    check_targets(prepared.headers, chosen, given, prepared.kind)
     plan = ImportPlan(
         kind=prepared.kind,
         headers=prepared.headers,
@@ -152,7 +152,10 @@ def make_plan(
         major_aliases=load_aliases(session),
         header_width=prepared.header_width,
     )
+    # Constants are checked first so that a misspelt field name is reported
+    # as such, not as the required field it was meant to fill.
     parse_constants(plan)
+    check_targets(prepared.headers, chosen, given, prepared.kind)
     return plan
 
 

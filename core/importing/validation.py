@@ -194,12 +194,30 @@ def _enum_value(member: Any) -> str | None:
 
 
 def parse_constants(plan: ImportPlan) -> dict[str, Any]:
-    """Parse the plan's constant values; raise ``ImportFailure`` on a bad one."""
+    """Parse the plan's constant values with the same parsers as cells.
+
+    Raises ``ImportFailure`` for a value given for an unknown field, for a
+    field that a column of the file is mapped to, or for an invalid value.
+    Empty values are left out.
+    """
     labels = {spec.name: spec.label for spec in fields_for(plan.kind)}
     parsed: dict[str, Any] = {}
     for name, text in plan.constants.items():
-        if not text.strip() or name in plan.targets:
+        if not text.strip():
             continue
+        if name not in labels:
+            raise ImportFailure(
+                f"a value was given for unknown field {name!r}: valid fields are "
+                + ", ".join(labels)
+            )
+        if name in plan.targets:
+            column = plan.headers[plan.targets.index(name)]
+            raise ImportFailure(
+                f"a value was given for {labels[name]} ({name}), but the file's "
+                f"column {column!r} is mapped to it: remove the value, or ignore "
+                "that column (map it to no field on the upload page, or delete it "
+                "from the file for the command line)"
+            )
         try:
             parsed[name] = parser_for(name, plan)(text.strip())
         except ValueProblem as problem:

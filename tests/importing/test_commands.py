@@ -105,3 +105,43 @@ def test_import_alumni_command_wide_header(
 
     assert main(["import-alumni", str(path)]) == 1
     assert "more than the maximum of 500" in capsys.readouterr().err
+
+
+def test_import_alumni_command_unknown_set(
+    engine: Engine, shared_cases: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = shared_cases / "alumni_tiny_majors.csv"
+
+    assert main(["import-alumni", str(path), "--set", "nosuchfield=1"]) == 1
+
+    errors = capsys.readouterr().err
+    assert "unknown field 'nosuchfield'" in errors
+    assert "graduation_year" in errors
+    assert _count(engine, Alumnus) == 0
+
+
+def test_import_alumni_command_set_mapped_field(
+    engine: Engine, shared_cases: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = shared_cases / "alumni_tiny_majors.csv"
+
+    status = main(["import-alumni", str(path), "--set", "graduation_year=2020"])
+
+    assert status == 1
+    errors = capsys.readouterr().err
+    assert "column 'graduation_year' is mapped to it" in errors
+    assert "ignore that column" in errors
+    assert _count(engine, Alumnus) == 0
+
+
+def test_import_alumni_command_invalid_set_value(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "no gpa.csv"
+    path.write_text("Name,Branch,Placed,Year\nAsha,CSE,Yes,2024\n")
+
+    assert main(["import-alumni", str(path), "--set", "gpa=99"]) == 1
+
+    errors = capsys.readouterr().err
+    assert "value '99' given for GPA" in errors
+    assert _count(engine, Alumnus) == 0

@@ -314,3 +314,16 @@ def test_major_spellings_saved_from_page(engine: Engine) -> None:
         actions = list(session.scalars(select(AuditEntry.action)))
     assert aliases["cse"] == "Computer Science"
     assert "edit_major_aliases" in actions
+
+
+def test_upload_invalid_constant_shown(engine: Engine) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = b"Name,Branch,Placed\nAsha,CSE,Yes\n"
+    app.file_uploader[0].upload("no year.csv", data, "text/csv").run()
+    year = next(box for box in app.text_input if box.label.startswith("Graduation"))
+
+    year.set_value("1800").run()
+
+    assert not app.exception
+    assert "value '1800' given for Graduation year is invalid" in app.error[0].value
+    assert not any(button.label.startswith("Import") for button in app.button)

@@ -198,6 +198,29 @@ def test_invalid_constant_rejected(engine: Engine) -> None:
             make_plan(session, prepared, constants={"graduation_year": "soon"})
 
 
+@pytest.mark.parametrize(
+    ("constants", "message"),
+    [
+        ({"nosuchfield": "1"}, "unknown field 'nosuchfield'"),
+        ({"gpa": "8"}, "column 'GPA' is mapped to it"),
+        ({"attendance": "140"}, "value '140' given for"),
+    ],
+)
+def test_bad_constant_rejected(
+    engine: Engine, constants: dict[str, str], message: str
+) -> None:
+    data = b"Name,Branch,Placed,GPA\nAsha,CSE,Yes,8.1\n"
+    prepared = prepare(engine, data, "no year.csv")
+
+    with session_scope(engine) as session:
+        with pytest.raises(ImportFailure, match=message):
+            make_plan(
+                session,
+                prepared,
+                constants={"graduation_year": "2024", **constants},
+            )
+
+
 def test_tier_for_not_placed_reported(engine: Engine) -> None:
     data = b"Name,Branch,Placed,Tier\nAsha,CSE,No,Tier 1\n"
 
