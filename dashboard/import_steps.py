@@ -46,10 +46,15 @@ Runner = Callable[
 ]
 
 
-def read_upload(label: str, key: str) -> tuple[bytes, str, str] | None:
-    """Show the uploader; return (content, file name, SHA-256) of a usable file."""
+def read_upload(label: str, key: str, prompt: str) -> tuple[bytes, str, str] | None:
+    """Show the uploader; return (content, file name, SHA-256) of a usable file.
+
+    ``prompt`` is shown only while no file is chosen, so that it never appears
+    beside the error about an unusable file.
+    """
     upload = st.file_uploader(label, type=UPLOAD_TYPES, key=key)
     if upload is None:
+        st.info(prompt)
         return None
     # The uploader's type filter looks only at the name and AppTest ignores the
     # size limit, so both are checked here on the content itself.
@@ -198,6 +203,12 @@ def show_preview(prepared: PreparedFile, report: Report) -> None:
     invalid.metric("Rows with invalid cells", f"{report.rows_rejected:,}")
     for note in report.notes:
         st.warning(note)
+    if report.rows_total == 0:
+        st.warning(
+            f"{prepared.table.file_name} has no data rows below the header "
+            f"(row {prepared.header_row}): add rows to the file and upload it again."
+        )
+        return
     if not report.problem_count:
         st.success("Every row is valid.")
         return
@@ -228,6 +239,8 @@ def confirm_and_run(
     results: dict[str, ImportResult] = st.session_state.setdefault(RESULTS_KEY, {})
     if sha in results:
         return results[sha]
+    if report.rows_total == 0:
+        return None
 
     only_valid = False
     if report.rows_rejected:

@@ -127,9 +127,12 @@ def main() -> None:
     )
     _major_aliases_editor(viewer)
 
-    upload = read_upload("Alumni spreadsheet (CSV, XLSX or XLS)", key="alumni-file")
+    upload = read_upload(
+        "Alumni spreadsheet (CSV, XLSX or XLS)",
+        key="alumni-file",
+        prompt="Choose a file to see how it will be read.",
+    )
     if upload is None:
-        st.info("Choose a file to see how it will be read.")
         return
     data, name, sha = upload
     prepared = prepare_upload(app_engine(), data, name, sha, ImportKind.ALUMNI)

@@ -81,9 +81,12 @@ def main() -> None:
         "expected graduation year (GPA, attendance, study hours, projects and "
         "internships are optional). Each new student gets an account."
     )
-    upload = read_upload("Roster (CSV, XLSX or XLS)", key="roster-file")
+    upload = read_upload(
+        "Roster (CSV, XLSX or XLS)",
+        key="roster-file",
+        prompt="Choose a roster file to see how it will be read.",
+    )
     if upload is None:
-        st.info("Choose a roster file to see how it will be read.")
         return
     data, name, sha = upload
     prepared = prepare_upload(app_engine(), data, name, sha, ImportKind.ROSTER)

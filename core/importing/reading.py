@@ -45,6 +45,12 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 FileKind = Literal["csv", "excel"]
 
+# Control characters that do not occur in CSV text: all of C0 except tab, line
+# feed, carriage return and form feed, and DEL.
+_BINARY_CONTROLS = frozenset(
+    [chr(code) for code in range(32) if chr(code) not in "\t\n\r\f"] + ["\x7f"]
+)
+
 
 @dataclass
 class TableSource:
@@ -271,6 +277,12 @@ def _open_csv(source: bytes | Path, name: str) -> TableSource:
         line_count = _count_lines(source)
     encoding = detect_encoding(source if isinstance(source, bytes) else sample, whole)
     text = sample.decode(encoding, errors="replace")
+    if _looks_binary(sample, text):
+        raise ImportFailure(
+            f"{name} is not a CSV text file or an Excel workbook: it contains "
+            "binary data, such as an image or a document. Export the table from "
+            "your spreadsheet program as CSV (UTF-8) or .xlsx and upload that file"
+        )
     if len(sample) >= SAMPLE_BYTES and "\n" not in text:
         raise ImportFailure(
             f"{name} has a first line longer than {SAMPLE_BYTES:,} bytes, so it is "
@@ -292,6 +304,17 @@ def _open_csv(source: bytes | Path, name: str) -> TableSource:
         data=source if isinstance(source, bytes) else None,
         path=source if isinstance(source, Path) else None,
     )
+
+
+def _looks_binary(sample: bytes, text: str) -> bool:
+    # CSV text has no NUL bytes, and control characters other than tab, line
+    # breaks and form feed are rare in it, but images and documents have many.
+    # One is allowed because old DOS files end with Ctrl-Z (\x1a).
+    # NOTE: UTF-16 text also contains NUL bytes, so it is rejected here too.
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for char in text if char in _BINARY_CONTROLS)
+    return controls > 1 and controls * 100 > len(text)
 
 
 def _count_lines(path: Path) -> int:

@@ -58,6 +58,28 @@ def test_upload_preview_names_earlier_import(
     assert "Undo that import" in again.warning[0].value
 
 
+def test_upload_empty_file_only_error(engine: Engine) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+
+    app.file_uploader[0].upload("empty.csv", b"", "text/csv").run()
+
+    assert not app.exception
+    assert "is empty" in app.error[0].value
+    assert not any("Choose a file" in info.value for info in app.info)
+
+
+def test_upload_header_only_file(engine: Engine) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = b"name,major,graduation_year,gpa,placement_status\n"
+
+    app.file_uploader[0].upload("header.csv", data, "text/csv").run()
+
+    assert not app.exception
+    assert "no data rows below the header (row 1)" in app.warning[-1].value
+    assert not app.success
+    assert not any(button.label.startswith("Import") for button in app.button)
+
+
 def test_upload_preview_confirm_flow(engine: Engine, shared_cases: Path) -> None:
     app = _staff_app(engine, "alumni_upload.py")
     data = (shared_cases / "alumni_bad_rows.csv").read_bytes()

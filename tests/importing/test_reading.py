@@ -205,3 +205,23 @@ def test_cell_over_field_limit_rejected() -> None:
 
     with pytest.raises(ImportFailure, match="cell is longer than 131,072"):
         open_table(data, "long.csv")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 8,
+        "name,major\nAsha,CSE\n".encode("utf-16"),
+        b"GIF89a" + bytes(range(1, 32)) * 40 + b"\nx,y\n",
+    ],
+    ids=["png", "utf-16", "controls without NUL"],
+)
+def test_binary_file_rejected(data: bytes) -> None:
+    with pytest.raises(ImportFailure, match="not a CSV text file or an Excel"):
+        open_table(data, "photo.csv")
+
+
+def test_dos_end_of_file_marker_allowed() -> None:
+    rows = _rows(b"name,major\nAsha,CSE\n\x1a")
+
+    assert rows[1] == ["Asha", "CSE"]
