@@ -56,17 +56,21 @@ def _toggle(viewer: Viewer, recommendation_id: int) -> None:
 def _headline(score: views.ScoreView) -> None:
     assert score.score is not None
     columns = st.columns(4)
+    margin = score.margin_of_error or 0.0
+    # The interval is shown clipped to the 0-100 scale that the score lives on.
+    low, high = max(score.score - margin, 0.0), min(score.score + margin, 100.0)
     columns[0].metric(
         "Score",
-        f"{score.score:.0f} ± {score.margin_of_error or 0:.0f}",
+        f"{score.score:.0f} ({low:.0f}-{high:.0f})",
         delta=None if score.velocity is None else f"{score.velocity:+.1f} / 30 days",
     )
     columns[1].metric("Predicted outcome", score.predicted_tier or "-")
     columns[2].metric("Confidence", f"{(score.confidence or 0):.0%}")
-    columns[3].metric("Similar alumni", score.similar_alumni_count)
+    columns[3].metric("Similar alumni compared", score.similar_alumni_count)
     st.caption(
         f"Trend: {score.trend or 'no earlier score'}. Computed "
-        f"{score.computed_at:%Y-%m-%d %H:%M} UTC. The margin is a 95 % interval."
+        f"{score.computed_at:%Y-%m-%d %H:%M} UTC. The range in brackets is a 95 % "
+        "interval."
     )
 
 
@@ -84,7 +88,22 @@ def _what_changed(change: dict[str, Any] | None) -> None:
     st.info(text + ".")
 
 
-def _evidence(explanation: dict[str, Any]) -> None:
+EVIDENCE_COLUMNS = {
+    "major": st.column_config.TextColumn("Major"),
+    "graduation_year": st.column_config.NumberColumn("Graduated", format="%d"),
+    "gpa_band": st.column_config.TextColumn("GPA band"),
+    "outcome": st.column_config.TextColumn("Outcome"),
+    "tier": st.column_config.TextColumn("Tier"),
+    "salary_band": st.column_config.TextColumn("Salary band"),
+    "role": st.column_config.TextColumn("Role"),
+    "distance": st.column_config.NumberColumn("Distance", format="%.2f"),
+}
+
+# Drivers smaller than this many points round to +0.0 and say nothing.
+MIN_DRIVER_POINTS = 0.05
+
+
+def _evidence(explanation: dict[str, Any], similar_count: int) -> None:
     st.subheader("Similar alumni")
     if explanation.get("fallback"):
         st.caption(
@@ -95,15 +114,27 @@ def _evidence(explanation: dict[str, Any]) -> None:
     if not evidence:
         st.caption("No alumni to show.")
         return
-    st.dataframe(evidence, hide_index=True, use_container_width=True)
-    up, down = explanation.get("drivers_up", []), explanation.get("drivers_down", [])
+    st.caption(
+        f"{similar_count} similar alumni; {len(evidence)} closest shown, with no names."
+    )
+    st.dataframe(
+        evidence,
+        hide_index=True,
+        use_container_width=True,
+        column_config=EVIDENCE_COLUMNS,
+    )
     left, right = st.columns(2)
-    left.markdown("**Pulling the score up**")
-    for driver in up or [{"label": "nothing notable", "points": 0.0}]:
-        left.write(f"{driver['label']}: {driver['points']:+.1f} points")
-    right.markdown("**Pulling the score down**")
-    for driver in down or [{"label": "nothing notable", "points": 0.0}]:
-        right.write(f"{driver['label']}: {driver['points']:+.1f} points")
+    _drivers(left, "Pulling the score up", explanation.get("drivers_up", []))
+    _drivers(right, "Pulling the score down", explanation.get("drivers_down", []))
+
+
+def _drivers(column: Any, heading: str, drivers: list[dict[str, Any]]) -> None:
+    column.markdown(f"**{heading}**")
+    notable = [d for d in drivers if abs(d["points"]) >= MIN_DRIVER_POINTS]
+    if not notable:
+        column.caption("Nothing notable.")
+    for driver in notable:
+        column.write(f"{driver['label']}: {driver['points']:+.1f} points")
 
 
 def _recommendations(viewer: Viewer, items: list[dict[str, Any]]) -> None:
@@ -168,13 +199,17 @@ def main() -> None:
 
     _what_changed(change)
     _headline(latest)
-    left, right = st.columns(2)
-    left.plotly_chart(probabilities_figure(latest.probabilities), key="probabilities")
     if len(history) > 1:
+        left, right = st.columns(2)
+        left.plotly_chart(
+            probabilities_figure(latest.probabilities), key="probabilities"
+        )
         right.plotly_chart(history_figure(history), key="history")
     else:
-        right.caption("The score history line appears after a second score.")
-    _evidence(latest.explanation)
+        # One full-width chart: an empty second column left a blank gap.
+        st.plotly_chart(probabilities_figure(latest.probabilities), key="probabilities")
+        st.caption("The score history line appears after a second score.")
+    _evidence(latest.explanation, latest.similar_alumni_count)
     _recommendations(viewer, items)
 
 

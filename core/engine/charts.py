@@ -34,7 +34,14 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
             name="score",
         )
     )
-    figure.update_layout(yaxis={"range": [0, 100], "title": "score"}, height=320)
+    # The x axis ends at the latest score, because padding past it suggests a
+    # forecast the engine does not make.
+    times = pd.to_datetime(history["computed_at"])
+    figure.update_layout(
+        xaxis={"range": [times.min(), times.max()]},
+        yaxis={"range": [0, 100], "title": "score"},
+        height=320,
+    )
     return figure
 
 

@@ -27,6 +27,9 @@ SKILL_TARGET = 80.0
 FOCUS_TARGET = 70.0
 MIN_POINTS = 0.5
 
+# Features that count things, so targets and values are shown as whole numbers.
+COUNT_FEATURES = frozenset({"internship_count", "project_count", "backlogs"})
+
 ASSOCIATION_NOTE = (
     "This estimate comes from past alumni outcomes: an association, not a promise."
 )
@@ -135,6 +138,9 @@ def feature_recommendations(
         positions = np.flatnonzero(gap)
         if not len(positions):
             continue
+        if feature in COUNT_FEATURES:
+            # A median of 1.5 internships becomes a target of 2, a whole count.
+            targets = np.ceil(targets)
         changed = students.iloc[positions].copy()
         changed[feature] = targets[positions]
         rescored = model.score(changed)
@@ -151,18 +157,20 @@ def feature_recommendations(
                 _row(
                     int(position),
                     feature,
-                    f"Raise {label} to {target:.1f}",
+                    f"Raise {label} to {_format(target, feature)}",
                     f"Placed alumni at {tier} in your comparison group had a median "
-                    f"{label} of {target:.1f}; yours is "
-                    f"{_format(current_values[position])}.",
+                    f"of {_format(target, feature)} for {label}, and yours is "
+                    f"{_format(current_values[position], feature)}.",
                     points,
                 )
             )
     return rows
 
 
-def _format(value: float) -> str:
-    return "not recorded" if np.isnan(value) else f"{value:.1f}"
+def _format(value: float, feature: str) -> str:
+    if np.isnan(value):
+        return "not recorded"
+    return f"{value:.0f}" if feature in COUNT_FEATURES else f"{value:.1f}"
 
 
 def readiness_recommendations(

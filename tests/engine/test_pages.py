@@ -205,3 +205,22 @@ def test_page_acknowledges_completed_gap(engine: Engine) -> None:
     assert not app.checkbox[0].value
     marked = [c.value for c in app.caption if c.value.startswith("Marked completed")]
     assert len(marked) == 1
+
+
+def test_headline_interval_stays_in_scale(engine: Engine) -> None:
+    _, other_id = _students(engine)
+    rescore_students(engine)
+    with session_scope(engine) as session:
+        viewer = make_viewer(session, Role.STUDENT, session.get(Student, other_id))
+
+    app = app_as(viewer, "trajectory.py")
+
+    assert not app.exception
+    headline = app.metric[0].value
+    assert "±" not in headline
+    low, high = headline.split("(")[1].rstrip(")").split("-")
+    assert 0 <= int(low) <= int(high) <= 100
+    captions = [caption.value for caption in app.caption]
+    assert any("closest shown" in caption for caption in captions)
+    texts = [block.value for block in app.markdown]
+    assert not any("+0.0 points" in text for text in texts)

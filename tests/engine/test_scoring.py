@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.engine.charts import history_figure
 from core.engine.matching import MIN_MAJOR_ALUMNI
+from core.engine.recommending import feature_recommendations
 from core.engine.scoring import (
     ABSTAIN_NO_ALUMNI,
     ABSTAIN_NO_SHARED,
@@ -257,3 +259,33 @@ def test_untiered_neighbours_keep_known_tier() -> None:
     expected = (10 * np.array([1, 0, 0, 0]) + model.base_rates) / 11
     np.testing.assert_allclose(result.probabilities[0], expected)
     assert result.score[0] == pytest.approx(expected @ np.array([100, 75, 50, 0]))
+
+
+def test_count_recommendations_use_whole_numbers() -> None:
+    # Each placed tier has a median of 1.5 internships.
+    alumni = ladder().assign(internship_count=[0, 0, 0, 0, 1, 2, 1, 2, 1, 2])
+    model = TrajectoryModel(alumni, ["gpa", "internship_count"], k=4)
+    students = student(7.0, internship_count=0.0)
+    result = model.score(students)
+
+    rows = feature_recommendations(model, students, result)
+
+    titles = [row["title"] for row in rows]
+    assert "Raise internships to 2" in titles
+    described = [row["description"] for row in rows if "internships" in row["title"]]
+    assert "had a median of 2 for internships, and yours is 0." in described[0]
+
+
+def test_history_axis_ends_at_latest_score() -> None:
+    history = pd.DataFrame(
+        {
+            "computed_at": pd.to_datetime(["2026-10-01", "2026-11-01"], utc=True),
+            "score": [60.0, 70.0],
+            "margin_of_error": [10.0, 40.0],
+        }
+    )
+
+    figure = history_figure(history)
+
+    end = pd.Timestamp(figure.layout.xaxis.range[1])
+    assert end == history["computed_at"].max()
