@@ -34,9 +34,9 @@ GPA_PERCENT_NOTE = (
     "fix the file."
 )
 GPA_MIXED_NOTE = (
-    "GPA column {column!r} mixes scales: {small} values are on the 0-10 scale and "
-    "{large} are above 10, like percentages. Such values are reported, never "
-    "converted: use one scale in the whole column."
+    "GPA column {column!r} mixes scales: {small} on the 0-10 scale and {large} "
+    "above 10, like percentages. Such values are reported, never converted: use "
+    "one scale in the whole column."
 )
 
 
@@ -519,10 +519,22 @@ def finish_report(report: Report, plan: ImportPlan) -> None:
     small = report.gpa_scale_counts["gpa"]
     large = report.gpa_scale_counts["percent"]
     if small and large:
-        report.notes.append(
-            GPA_MIXED_NOTE.format(column=column, small=small, large=large)
-        )
+        # A few values above 10 among GPAs are typing errors, which the cell
+        # problems already list, so the column is called mixed only when at
+        # least as many values are above 10 or the conversion is ticked.
+        if large >= small or plan.gpa_from_percent:
+            report.notes.append(
+                GPA_MIXED_NOTE.format(
+                    column=column,
+                    small=_count_phrase(small),
+                    large=_count_phrase(large),
+                )
+            )
     elif large and not plan.gpa_from_percent:
         report.notes.append(
             GPA_PERCENT_NOTE.format(column=column, count=large, total=large + small)
         )
+
+
+def _count_phrase(count: int) -> str:
+    return f"{count:,} value is" if count == 1 else f"{count:,} values are"

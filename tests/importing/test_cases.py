@@ -260,9 +260,35 @@ def test_gpa_column_mixing_scales_flagged(engine: Engine) -> None:
     assert result.status == "rejected"
     assert [(p.row, p.value) for p in result.report.problems] == [(3, "85")]
     assert "mixes scales" in result.report.notes[0]
+    assert (
+        "1 value is on the 0-10 scale and 1 value is above 10"
+        in (result.report.notes[0])
+    )
 
     converted = run_import(engine, data, "mixed.csv", gpa_from_percent=True)
 
     assert converted.status == "rejected"
     assert [(p.row, p.value) for p in converted.report.problems] == [(2, "8.5")]
     assert alumni_rows(engine) == []
+
+
+def test_gpa_outlier_is_only_cell_error(engine: Engine) -> None:
+    rows = [f"S{index},CSE,{7 + index / 10},Placed" for index in range(9)]
+    data = "\n".join(["name,major,gpa,placement_status", *rows, "X,CSE,11.2,Placed"])
+
+    result = run_import(engine, data.encode(), "outlier.csv")
+
+    assert result.report.notes == []
+    assert [(p.row, p.value) for p in result.report.problems] == [(11, "11.2")]
+
+
+def test_gpa_mostly_percentages_flagged(engine: Engine) -> None:
+    rows = [f"S{index},CSE,{70 + index},Placed" for index in range(9)]
+    data = "\n".join(["name,major,gpa,placement_status", *rows, "X,CSE,8.2,Placed"])
+
+    result = run_import(engine, data.encode(), "percent.csv")
+
+    assert (
+        "1 value is on the 0-10 scale and 9 values are above 10"
+        in (result.report.notes[0])
+    )
