@@ -38,17 +38,21 @@ def score_distribution(frame: pd.DataFrame) -> go.Figure:
     ``frame`` has ``major`` and ``score`` columns. Rows without a score are
     left out.
     """
-    scored = frame.dropna(subset=["score"]).sort_values("major")
+    scored = frame.dropna(subset=["score"]).sort_values("major", ascending=False)
+    # Horizontal boxes keep long major names readable, where rotated x labels
+    # overlapped.
     figure = px.box(
         scored,
-        x="major",
-        y="score",
+        x="score",
+        y="major",
+        orientation="h",
         points="all",
         hover_data={"roll_number": True} if "roll_number" in scored else None,
         labels={"major": "Major", "score": "Trajectory score (0-100)"},
         color_discrete_sequence=["#2166ac"],
     )
-    figure.update_yaxes(range=SCORE_AXIS_RANGE)
+    figure.update_xaxes(range=SCORE_AXIS_RANGE)
+    figure.update_layout(height=max(320, 60 + 40 * scored["major"].nunique()))
     return _layout(figure, "Latest trajectory score by major")
 
 

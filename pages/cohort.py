@@ -121,7 +121,9 @@ def _charts(cohort: pd.DataFrame) -> None:
 
     trends = trend_counts(cohort)
     if trends["students"].sum() > 0:
-        st.plotly_chart(charts.trend_counts(trends))
+        # Three bars need no full width, so the chart takes a third of it.
+        trend_column, _ = st.columns([1, 2])
+        trend_column.plotly_chart(charts.trend_counts(trends))
     else:
         st.info("No trend yet: a trend needs at least two scores of a student.")
 

@@ -16,6 +16,35 @@ from dashboard.resources import app_engine
 from db.models import Role
 from db.session import session_scope
 
+METRIC_COLUMNS = {
+    "model": st.column_config.TextColumn("Model"),
+    "tier accuracy": st.column_config.NumberColumn("Tier accuracy", format="%.3f"),
+    "coverage": st.column_config.NumberColumn("Coverage", format="%.3f"),
+    "rows": st.column_config.NumberColumn("Rows", format="%d"),
+}
+
+FAIRNESS_COLUMNS = {
+    "group": st.column_config.TextColumn("Group"),
+    "rows": st.column_config.NumberColumn("Rows", format="%d"),
+    "placed_rate": st.column_config.NumberColumn("Placed rate", format="%.3f"),
+    "mean_predicted": st.column_config.NumberColumn(
+        "Mean predicted P(placed)", format="%.3f"
+    ),
+    "brier": st.column_config.NumberColumn("Brier score", format="%.4f"),
+    "auc": st.column_config.NumberColumn("AUC", format="%.3f"),
+}
+
+RUN_COLUMNS = {
+    "id": st.column_config.NumberColumn("Run", format="%d"),
+    "kind": st.column_config.TextColumn("Kind"),
+    "version": st.column_config.TextColumn("Engine version"),
+    "started_at": st.column_config.DatetimeColumn(
+        "Started at", format="YYYY-MM-DD HH:mm"
+    ),
+    "duration_seconds": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
+    "rows_scored": st.column_config.NumberColumn("Rows scored", format="%d"),
+}
+
 
 def _rescore(viewer: Viewer) -> None:
     bar = st.progress(0.0, text="Rescoring students...")
@@ -41,7 +70,12 @@ def _backtest_section(report: dict[str, Any] | None) -> None:
         f"Run {report['run_id']} ({report['split']}) on features "
         f"{', '.join(report.get('features', [])) or 'none'}."
     )
-    st.dataframe(metrics_table(report), hide_index=True, use_container_width=True)
+    st.dataframe(
+        metrics_table(report),
+        hide_index=True,
+        use_container_width=True,
+        column_config=METRIC_COLUMNS,
+    )
     st.plotly_chart(reliability_figure(report), key="reliability")
     st.subheader("Fairness")
     st.caption("Gender is never a feature; it is used only for this breakdown.")
@@ -49,7 +83,12 @@ def _backtest_section(report: dict[str, Any] | None) -> None:
         rows = report.get("fairness", {}).get(group, [])
         st.markdown(f"**By {group}**")
         if rows:
-            st.dataframe(rows, hide_index=True, use_container_width=True)
+            st.dataframe(
+                rows,
+                hide_index=True,
+                use_container_width=True,
+                column_config=FAIRNESS_COLUMNS,
+            )
         else:
             st.caption(f"The alumni data has no {group} to break down by.")
 
@@ -72,7 +111,9 @@ def main() -> None:
     if runs.empty:
         st.info("The engine has not run yet.")
     else:
-        st.dataframe(runs, hide_index=True, use_container_width=True)
+        st.dataframe(
+            runs, hide_index=True, use_container_width=True, column_config=RUN_COLUMNS
+        )
 
 
 main()

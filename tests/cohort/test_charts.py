@@ -21,11 +21,18 @@ COHORT = pd.DataFrame(
 def test_score_distribution_leaves_out_unscored() -> None:
     figure = charts.score_distribution(COHORT)
 
-    plotted = [value for trace in figure.data for value in trace.y]
+    plotted = [value for trace in figure.data for value in trace.x]
     assert sorted(plotted) == [30.0, 55.0, 70.0]
     assert figure.layout.title.text == "Latest trajectory score by major"
-    assert figure.layout.yaxis.title.text == "Trajectory score (0-100)"
-    assert tuple(figure.layout.yaxis.range) == (0, 100)
+    assert figure.layout.xaxis.title.text == "Trajectory score (0-100)"
+    assert tuple(figure.layout.xaxis.range) == (0, 100)
+
+
+def test_score_distribution_is_horizontal() -> None:
+    figure = charts.score_distribution(COHORT)
+
+    assert all(trace.orientation == "h" for trace in figure.data)
+    assert figure.layout.yaxis.title.text == "Major"
 
 
 def test_tier_counts_colour_per_tier() -> None:

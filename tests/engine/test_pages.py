@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
@@ -224,3 +225,22 @@ def test_headline_interval_stays_in_scale(engine: Engine) -> None:
     assert any("closest shown" in caption for caption in captions)
     texts = [block.value for block in app.markdown]
     assert not any("+0.0 points" in text for text in texts)
+
+
+def test_engine_tables_use_human_labels(engine: Engine) -> None:
+    _students(engine)
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+    app = app_as(admin, "engine.py")
+    app.button[0].click().run()
+    app.button[1].click().run()
+
+    labels = set()
+    for table in app.dataframe:
+        for column in json.loads(table.proto.columns or "{}").values():
+            labels.add(column.get("label"))
+
+    assert not app.exception
+    assert "Placed rate" in labels
+    assert "Started at" in labels
+    assert "Duration (s)" in labels
