@@ -103,6 +103,9 @@ class Pool:
             positions, distances = self._first_sharing(student_observed, k)
         else:
             scaled, _ = self.scaling.transform(matrix)
+            # NOTE: neighbours are dropped after the k-nearest search, so a
+            # student can keep fewer than k even when comparable alumni sit
+            # further away. A larger search would find them at a higher cost.
             distances, positions = self.index.kneighbors(scaled, n_neighbors=k)
         both = student_observed[:, None, :] & self.observed[positions]
         shared_base = both[:, :, self.base_columns].sum(axis=2)
