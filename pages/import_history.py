@@ -16,6 +16,28 @@ from db.session import session_scope
 
 PAGE = "Import history"
 FLASH_KEY = "import_history_flash"
+TIME_COLUMNS = ("imported at", "undone at")
+
+
+def _utc_text(value: object) -> str:
+    # The database returns aware UTC times on PostgreSQL and naive UTC times
+    # on SQLite, so both are written the same way, and a missing time is blank.
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC")
+    return f"{stamp:%Y-%m-%d %H:%M} UTC"
+
+
+def _display_frame(imports: pd.DataFrame) -> pd.DataFrame:
+    shown = imports.copy()
+    for column in TIME_COLUMNS:
+        shown[column] = [_utc_text(value) for value in imports[column]]
+    shown["undone by"] = shown["undone by"].map(
+        lambda name: "" if name is None or pd.isna(name) else name
+    )
+    return shown
 
 
 def _undo_controls(viewer: Viewer, import_id: int, kind: str, written: int) -> None:
@@ -67,7 +89,7 @@ def main() -> None:
     if imports.empty:
         st.info("No imports yet. Upload alumni or a student roster to start.")
         return
-    st.dataframe(imports, hide_index=True, width="stretch")
+    st.dataframe(_display_frame(imports), hide_index=True, width="stretch")
 
     labels = {
         int(row.id): f"#{row.id} {row.kind}: {row.file}"
@@ -77,9 +99,10 @@ def main() -> None:
     row = imports.loc[imports["id"] == import_id].iloc[0]
     _report_download(viewer, int(import_id))
     if pd.notna(row["undone at"]):
-        st.caption(
-            f"Import #{import_id} was undone at {row['undone at']:%Y-%m-%d %H:%M} UTC."
-        )
+        st.caption(f"Import #{import_id} was undone at {_utc_text(row['undone at'])}.")
+        return
+    if int(row["written"]) == 0:
+        st.caption(f"Import #{import_id} wrote no rows, so there is nothing to undo.")
         return
     _undo_controls(viewer, int(import_id), str(row["kind"]), int(row["written"]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -349,3 +350,41 @@ def test_upload_invalid_constant_shown(engine: Engine) -> None:
     assert not app.exception
     assert "value '1800' given for Graduation year is invalid" in app.error[0].value
     assert not any(button.label.startswith("Import") for button in app.button)
+
+
+def test_history_page_time_and_blank_cells(engine: Engine, shared_cases: Path) -> None:
+    app = _staff_app(engine, "alumni_upload.py")
+    data = (shared_cases / "alumni_tiny_majors.csv").read_bytes()
+    app.file_uploader[0].upload("tiny.csv", data, "text/csv").run()
+    _button(app, "Import 5 rows").click().run()
+
+    history = _staff_app(engine, "import_history.py")
+
+    assert not history.exception
+    row = history.dataframe[0].value.iloc[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", row["imported at"])
+    assert row["undone at"] == ""
+    assert row["undone by"] == ""
+
+    history.checkbox[0].check().run()
+    _button(history, "Undo import #1").click().run()
+
+    row = history.dataframe[0].value.iloc[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", row["undone at"])
+    assert row["undone by"].startswith("staff")
+
+
+def test_history_page_no_undo_without_rows(engine: Engine, shared_cases: Path) -> None:
+    header, *lines = (shared_cases / "alumni_tiny_majors.csv").read_bytes().splitlines()
+    for name, rows in [("tiny.csv", lines), ("reversed.csv", lines[::-1])]:
+        app = _staff_app(engine, "alumni_upload.py")
+        data = b"\n".join([header, *rows]) + b"\n"
+        app.file_uploader[0].upload(name, data, "text/csv").run()
+        _button(app, "Import 5 rows").click().run()
+
+    history = _staff_app(engine, "import_history.py")
+
+    assert not history.exception
+    assert history.dataframe[0].value.iloc[0]["written"] == 0
+    assert any("nothing to undo" in caption.value for caption in history.caption)
+    assert not [button for button in history.button if button.label.startswith("Undo")]
