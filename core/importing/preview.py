@@ -48,8 +48,6 @@ class PreparedFile:
     kind: ImportKind
     # Hash of the content as read (see TableSource.content_sha256), stored as
     # Import.file_sha256 to find an earlier import of the same table.
-    # NOTE: imports recorded before this hash was used store the SHA-256 of the
-    # raw bytes, so a file imported then is not found as an earlier import.
     sha256: str
     header_row: int
     headers: list[str]
