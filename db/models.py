@@ -206,7 +206,7 @@ class User(Base):
 
 
 class UserSession(Base):
-    """A signed-in browser session; the cookie carries the token, we store its hash."""
+    """A signed-in browser session; the cookie carries a token stored here as a hash."""
 
     __tablename__ = "user_sessions"
 
@@ -337,8 +337,8 @@ class Alumnus(Base):
     gender: Mapped[str | None] = mapped_column(String(32))
     # Further numeric columns of the source file (internships, backlogs, aptitude...).
     extra_features: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
-    # Name, major and graduation year, normalised; NULL when the file has no names,
-    # because nameless rows cannot be told apart from a different alumnus.
+    # Hash of the normalised name, major and graduation year. NULL when the file
+    # has no names, because identical nameless rows may be different alumni.
     natural_key: Mapped[str | None] = mapped_column(String(64))
     source_row: Mapped[int | None] = mapped_column(Integer)
     feature_vector_id: Mapped[int | None] = mapped_column(
@@ -396,7 +396,7 @@ class Skill(Base):
 
 
 class WellbeingConsent(Base):
-    """A student's opt-in to wellbeing data collection; withdrawn when set."""
+    """A student's opt-in to wellbeing data collection, ended by ``withdrawn_at``."""
 
     __tablename__ = "wellbeing_consents"
 
