@@ -1,4 +1,4 @@
-"""Who is asking: the signed-in viewer and the access rules every query applies.
+"""The signed-in viewer and the access rules every query applies.
 
 Data-layer functions that return student data take a ``Viewer`` and call one of
 the ``require_*`` functions before they read anything. A refusal raises

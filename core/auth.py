@@ -47,7 +47,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 class SignInError(Exception):
-    """Raised when a sign-in fails; the message never says which part was wrong."""
+    """Raised when a sign-in fails, with one message for every cause of failure."""
 
 
 # One message for an unknown user, a wrong password, an inactive and a locked

@@ -43,8 +43,8 @@ from db.models import (
 )
 from db.types import utcnow
 
-# Fewer students than this in a group of an aggregate export hides its figures,
-# so that nobody can work out one student's values from a group average.
+# Minimum group size in an aggregate export. Smaller groups have their figures
+# hidden, so that a group average cannot reveal one student's values.
 MIN_GROUP_SIZE = 5
 
 # Columns of a per-student export that each role may receive. Officers get no

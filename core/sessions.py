@@ -1,7 +1,7 @@
 """Server-side sign-in sessions behind the browser's session cookie.
 
-The browser holds a random token; the database holds only its SHA-256 hash, so
-a copy of the ``user_sessions`` table cannot be replayed as cookies. A session
+The browser keeps a random token and the database stores only its SHA-256 hash,
+so a copy of the ``user_sessions`` table cannot be replayed as cookies. A session
 ends when the user signs out (``revoke``), when it has been idle for longer than
 ``core.settings.session_idle_minutes()``, or when the account is deactivated.
 """

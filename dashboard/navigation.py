@@ -1,4 +1,4 @@
-"""Which pages each role is given.
+"""The pages of each role, in menu order.
 
 A page left out of the list given to ``st.navigation`` cannot be reached by URL,
 so the list is built from the signed-in role on every run. Each page checks the

@@ -79,7 +79,7 @@ def write_scope(engine: Engine | None = None) -> Iterator[Session]:
     """Open a session for a read-then-write transaction, committed on success.
 
     On SQLite the transaction takes the write lock when it begins, so two such
-    transactions queue for the busy timeout instead of failing; on PostgreSQL
+    transactions queue for the busy timeout instead of failing. On PostgreSQL
     it is an ordinary transaction.
     """
     engine = engine or get_engine()

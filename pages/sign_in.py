@@ -1,4 +1,4 @@
-"""Sign-in page; on a new installation it first asks for the admin account."""
+"""Sign-in page, which first creates the admin account on a new installation."""
 
 from __future__ import annotations
 

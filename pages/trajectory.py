@@ -99,7 +99,7 @@ EVIDENCE_COLUMNS = {
     "distance": st.column_config.NumberColumn("Distance", format="%.2f"),
 }
 
-# Drivers smaller than this many points round to +0.0 and say nothing.
+# Drivers smaller than this many points round to +0.0, so they are not listed.
 MIN_DRIVER_POINTS = 0.05
 
 

@@ -25,7 +25,7 @@ def test_first_run_creates_admin(engine: Engine) -> None:
         assert admin.password_hash.startswith("$argon2id$")
 
 
-def test_sign_in_wrong_password_same_message_as_unknown_user(engine: Engine) -> None:
+def test_sign_in_failure_messages_match(engine: Engine) -> None:
     with session_scope(engine) as session:
         admin = make_viewer(session, Role.ADMIN)
 
