@@ -9,15 +9,21 @@ Rules:
   lowers the confidence and widens the margin in ``scoring``.
 - When the major has no alumni at all the student is not matched (abstention),
   because alumni of other majors alone tell little about this one.
-- k is clipped to the pool size, since ``NearestNeighbors`` raises otherwise.
-- A neighbour counts only when it and the student both have at least
-  ``MIN_SHARED_BASE_FEATURES`` of GPA and attendance observed (and usable in the
-  pool). Missing values are imputed with the pool mean, so without this rule a
-  student and alumni who lack the same features would all sit at distance 0 and
-  look like perfect matches. A student left with no counted neighbour abstains.
+- Only eligible alumni are searched. An alumnus is eligible for a student when
+  both have at least ``MIN_SHARED_BASE_FEATURES`` of GPA and attendance observed
+  (and usable in the pool). Missing values are imputed with the pool mean, so
+  without this rule a student and alumni who lack the same features would all sit
+  at distance 0 and look like perfect matches. Each student therefore gets the k
+  nearest eligible alumni, and a student with no eligible alumnus abstains.
+- k is clipped to the number of eligible alumni.
 
-Search uses scikit-learn's ``NearestNeighbors`` with a k-d tree on the few scaled
-features, one tree per pool, built once per run and reused for every query batch.
+Eligibility depends only on which base features a student has observed, so the
+students of a pool are grouped by that pattern and each group is searched once.
+When every pool alumnus is eligible, the search uses the pool's own index.
+Otherwise it uses an index over the eligible alumni only, built on first use and
+cached on the pool. Distances are Euclidean in scaled units. The search uses
+scikit-learn's ``KDTree`` on the few scaled features, and brute force above
+``_MAX_TREE_DIMENSIONS`` features.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import KDTree
 
 from core.engine.features import BASE_FEATURES, Scaling, as_matrix
 
@@ -36,12 +42,73 @@ DEFAULT_K = 15
 # A major with fewer alumni than this is matched against all majors.
 MIN_MAJOR_ALUMNI = 10
 
-# Minimum number of GPA and attendance values that a student and a neighbour
-# must both have for the neighbour to count, so that matching rests on one of them.
+# Minimum number of GPA and attendance values that a student and an alumnus must
+# both have for the alumnus to be eligible, so that matching rests on one of them.
 MIN_SHARED_BASE_FEATURES = 1
 
 # Above this many scaled features a k-d tree is slower than brute force.
 _MAX_TREE_DIMENSIONS = 15
+
+# Maximum number of query-to-point values (8 bytes each) that the brute-force
+# search holds at once, so a block of queries stays near 32 MB.
+_BRUTE_BLOCK_VALUES = 4_000_000
+
+
+class _Index:
+    """Exact k-nearest search in Euclidean distance over fixed scaled points."""
+
+    def __init__(self, points: np.ndarray) -> None:
+        self.points = np.ascontiguousarray(points, dtype=np.float64)
+        self.tree = (
+            KDTree(self.points, metric="euclidean")
+            if self.points.shape[1] <= _MAX_TREE_DIMENSIONS
+            else None
+        )
+
+    def query(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return distances and positions of the ``k`` nearest points, nearest first.
+
+        ``k`` must be between 1 and the number of points.
+        """
+        if self.tree is not None:
+            distances, positions = self.tree.query(queries, k=k)
+            return distances, positions.astype(np.int64, copy=False)
+        return self._brute(queries, k)
+
+    def _brute(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        # Candidates are ranked by |p|^2 - 2 q.p, the squared distance less |q|^2,
+        # with one matrix product per block, and the distances of the k chosen
+        # are then computed from the differences. Only points whose squared
+        # distances differ by rounding error can be ranked differently from an
+        # exact search.
+        count = len(queries)
+        distances = np.empty((count, k))
+        positions = np.empty((count, k), dtype=np.int64)
+        point_norms = np.einsum("pd,pd->p", self.points, self.points)
+        block = max(1, _BRUTE_BLOCK_VALUES // len(self.points))
+        for start in range(0, count, block):
+            rows = slice(start, start + block)
+            query_block = queries[rows]
+            ranking = point_norms - 2.0 * (query_block @ self.points.T)
+            nearest = np.argpartition(ranking, k - 1, axis=1)[:, :k]
+            differences = query_block[:, None, :] - self.points[nearest]
+            nearest_distances = np.sqrt(
+                np.einsum("qkd,qkd->qk", differences, differences)
+            )
+            order = np.argsort(nearest_distances, axis=1, kind="stable")
+            positions[rows] = np.take_along_axis(nearest, order, axis=1)
+            distances[rows] = np.take_along_axis(nearest_distances, order, axis=1)
+        return distances, positions
+
+
+@dataclass(frozen=True)
+class _Eligible:
+    """The pool alumni eligible for one pattern of observed base features."""
+
+    # Pool positions of the eligible alumni, ascending.
+    positions: np.ndarray
+    # Search index over those alumni, None when the pool has no usable column.
+    index: _Index | None
 
 
 @dataclass
@@ -51,13 +118,16 @@ class Pool:
     rows: np.ndarray
     scaling: Scaling
     scaled: np.ndarray
-    index: NearestNeighbors | None
+    # Search index over all pool alumni, None when the pool has no usable column.
+    index: _Index | None
     # Columns at least one pool alumnus has, usable for scaling or constant.
     comparable: np.ndarray
     # Observed-value mask of each pool alumnus over the comparable columns.
     observed: np.ndarray
     # Mask of the comparable columns that are GPA or attendance.
     base_columns: np.ndarray
+    # Eligible alumni per pattern code (see ``_pattern_codes``), filled on first use.
+    eligible: dict[int, _Eligible] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, rows: np.ndarray, matrix: np.ndarray, base: np.ndarray) -> Pool:
@@ -68,18 +138,12 @@ class Pool:
         pool_matrix = matrix[rows]
         scaling = Scaling.fit(pool_matrix)
         scaled, _ = scaling.transform(pool_matrix)
-        index = None
-        if scaled.shape[1] > 0:
-            algorithm = (
-                "kd_tree" if scaled.shape[1] <= _MAX_TREE_DIMENSIONS else "brute"
-            )
-            index = NearestNeighbors(algorithm=algorithm).fit(scaled)
         comparable = (~np.isnan(pool_matrix)).any(axis=0)
         return cls(
             rows=rows,
             scaling=scaling,
             scaled=scaled,
-            index=index,
+            index=_Index(scaled) if scaled.shape[1] > 0 else None,
             comparable=comparable,
             observed=~np.isnan(pool_matrix[:, comparable]),
             base_columns=base[comparable],
@@ -88,68 +152,86 @@ class Pool:
     def query(
         self, matrix: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return alumni positions, distances and compared shares for ``matrix`` rows.
+        """Find the nearest eligible alumni of each ``matrix`` row.
 
-        Positions index the full alumni frame, nearest first. A neighbour that
-        shares fewer than ``MIN_SHARED_BASE_FEATURES`` observed GPA or attendance
-        values with the student is dropped: its position is -1 and its distance
-        ``inf``, after the kept ones. The compared share of a student is the mean,
-        over its kept neighbours, of the share of comparable columns observed on
-        both sides (0 with none kept).
+        Returns alumni positions, distances and compared shares. Positions index
+        the full alumni frame, nearest first, and are followed by -1 with distance
+        ``inf`` where fewer than ``k`` alumni are eligible (see the module notes).
+        The compared share of a student is the mean, over its neighbours, of the
+        share of comparable columns observed on both sides (0 with none).
         """
         k = min(k, len(self.rows))
         student_observed = ~np.isnan(matrix[:, self.comparable])
-        if self.index is None:
-            positions, distances = self._first_sharing(student_observed, k)
-        else:
-            scaled, _ = self.scaling.transform(matrix)
-            # NOTE: neighbours are dropped after the k-nearest search, so a
-            # student can keep fewer than k even when comparable alumni sit
-            # further away. A larger search would find them at a higher cost.
-            distances, positions = self.index.kneighbors(scaled, n_neighbors=k)
+        positions, distances = self._search(matrix, student_observed, k)
+        matched = positions >= 0
         both = student_observed[:, None, :] & self.observed[positions]
-        shared_base = both[:, :, self.base_columns].sum(axis=2)
-        kept = (positions >= 0) & (shared_base >= MIN_SHARED_BASE_FEATURES)
         compared = both.sum(axis=2) / max(self.observed.shape[1], 1)
-        kept_count = kept.sum(axis=1)
-        share = np.where(kept, compared, 0.0).sum(axis=1) / np.maximum(kept_count, 1)
-        alumni = np.where(kept, self.rows[positions], -1)
-        distances = np.where(kept, distances, np.inf)
-        # Kept neighbours first, nearest first, as callers read them in order.
-        order = np.argsort(distances, axis=1, kind="stable")
-        alumni = np.take_along_axis(alumni, order, axis=1)
-        return alumni, np.take_along_axis(distances, order, axis=1), share
+        matched_count = matched.sum(axis=1)
+        share = np.where(matched, compared, 0.0).sum(axis=1) / np.maximum(
+            matched_count, 1
+        )
+        alumni = np.where(matched, self.rows[positions], -1)
+        return alumni, distances, share
 
-    def _first_sharing(
-        self, student_observed: np.ndarray, k: int
+    def _search(
+        self, matrix: np.ndarray, student_observed: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return pool positions and zero distances when no column varies.
+        """Return pool positions and distances of the nearest eligible alumni.
 
-        Every alumnus is then equally distant, so each student gets the first ``k``
-        alumni that share an observed GPA or attendance value with it. Positions
-        are -1 where fewer than ``k`` do. Students with the same observed base
-        columns get the same alumni, so one search per pattern suffices.
+        Positions are -1 and distances ``inf`` after the eligible alumni found.
         """
-        count = len(student_observed)
+        count = len(matrix)
         positions = np.full((count, k), -1, dtype=np.int64)
-        base_observed = student_observed[:, self.base_columns]
-        alumni_base = self.observed[:, self.base_columns]
-        patterns, inverse = np.unique(base_observed, axis=0, return_inverse=True)
-        for number, pattern in enumerate(patterns):
+        distances = np.full((count, k), np.inf)
+        student_base = student_observed[:, self.base_columns]
+        scaled = None if self.index is None else self.scaling.transform(matrix)[0]
+        codes = _pattern_codes(student_base)
+        for code in np.unique(codes):
+            students = np.flatnonzero(codes == code)
+            eligible = self._eligible_for(int(code), student_base[students[0]])
+            found = min(k, len(eligible.positions))
+            if found == 0:
+                continue
+            if eligible.index is None or scaled is None:
+                # No column varies, so every eligible alumnus is at distance 0.
+                positions[students, :found] = eligible.positions[:found]
+                distances[students, :found] = 0.0
+                continue
+            found_distances, found_positions = eligible.index.query(
+                scaled[students], found
+            )
+            positions[students, :found] = eligible.positions[found_positions]
+            distances[students, :found] = found_distances
+        return positions, distances
+
+    def _eligible_for(self, code: int, pattern: np.ndarray) -> _Eligible:
+        """Return the alumni eligible for students with observed base ``pattern``."""
+        if code not in self.eligible:
+            alumni_base = self.observed[:, self.base_columns]
             shared = (alumni_base & pattern).sum(axis=1)
-            sharing = np.flatnonzero(shared >= MIN_SHARED_BASE_FEATURES)[:k]
-            positions[inverse.reshape(-1) == number, : len(sharing)] = sharing
-        return positions, np.zeros((count, k))
+            positions = np.flatnonzero(shared >= MIN_SHARED_BASE_FEATURES)
+            index = self.index
+            if index is not None and 0 < len(positions) < len(self.rows):
+                index = _Index(self.scaled[positions])
+            self.eligible[code] = _Eligible(positions, index)
+        return self.eligible[code]
+
+
+def _pattern_codes(observed: np.ndarray) -> np.ndarray:
+    """Encode each row of a boolean matrix as an integer, bit j for column j."""
+    weights = np.left_shift(1, np.arange(observed.shape[1], dtype=np.int64))
+    return observed.astype(np.int64) @ weights
 
 
 @dataclass
 class Neighbours:
     """The matched alumni of each student, padded to ``k`` columns.
 
-    ``alumni`` contains positions in the alumni frame, -1 in padding and for
-    dropped neighbours, and ``distances`` is ``inf`` there. ``share_present`` is
-    the mean share of comparable columns compared with each kept neighbour. ``matched``
-    is False for students whose major has no alumni.
+    ``alumni`` contains positions in the alumni frame, nearest first, then -1 in
+    padding where fewer than ``k`` alumni are eligible, and ``distances`` is
+    ``inf`` there. ``share_present`` is the mean share of comparable columns
+    compared with each matched neighbour. ``matched`` is False for students whose
+    major has no alumni.
     """
 
     alumni: np.ndarray
@@ -170,7 +252,7 @@ class Matcher:
     features : sequence of str
         The matching features (see ``features.shared_features``).
     k : int, default=DEFAULT_K
-        Neighbours per student before clipping to the pool size.
+        Neighbours per student before clipping to the eligible alumni of the pool.
     """
 
     ALL_MAJORS = "\x00all"
