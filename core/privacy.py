@@ -28,6 +28,7 @@ from core.access import (
     require_role,
     require_student_access,
 )
+from core.engine.vectors import delete_owned_vectors
 from db.models import (
     CorrectionRequest,
     CorrectionStatus,
@@ -504,6 +505,7 @@ def apply_retention(
     )
     if dry_run or not ids:
         return ids
+    delete_owned_vectors(session, Student, Student.id.in_(ids))
     session.execute(delete(Student).where(Student.id.in_(ids)))
     audit.record(
         session,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from sqlalchemy import (
     Connection,
@@ -15,12 +16,14 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    case,
     cast,
     func,
     select,
     type_coerce,
 )
 
+from core.engine.features import PIPELINE_VERSION
 from db.models import (
     Alumnus,
     DigitalWellbeing,
@@ -35,8 +38,12 @@ from db.models import (
 # Days of wellbeing rows averaged into the focus score.
 FOCUS_WINDOW_DAYS = 30
 
-# Enums are read as plain strings and the JSON extras as text, which is parsed in
-# one call below: per-row result processing dominated reads of 200,000 alumni.
+# A current stored vector: one written by this version of the feature pipeline.
+_CURRENT_VECTOR = FeatureVector.pipeline_version == PIPELINE_VERSION
+
+# Enums are read as plain strings and JSON as text, which is parsed in one call
+# below: per-row result processing dominated reads of 200,000 alumni. An alumnus
+# with a current stored vector sends the vector's values, any other its extras.
 _ALUMNI_COLUMNS = (
     Alumnus.id,
     Alumnus.major,
@@ -50,8 +57,15 @@ _ALUMNI_COLUMNS = (
     Alumnus.salary_min_lpa,
     Alumnus.salary_max_lpa,
     Alumnus.gender,
-    cast(Alumnus.extra_features, Text).label("extra_features"),
+    case((_CURRENT_VECTOR, FeatureVector.id)).label("vector_id"),
+    case(
+        (_CURRENT_VECTOR, cast(FeatureVector.values, Text)),
+        else_=cast(Alumnus.extra_features, Text),
+    ).label("numeric_values"),
 )
+
+# The columns of the frame ``load_alumni`` returns before the numeric extras.
+ALUMNI_FRAME_COLUMNS = tuple(column.key for column in _ALUMNI_COLUMNS[:-1])
 
 
 def _frame(result: CursorResult[Any]) -> pd.DataFrame:
@@ -69,22 +83,38 @@ def _frame(result: CursorResult[Any]) -> pd.DataFrame:
 def load_alumni(connection: Connection) -> pd.DataFrame:
     """Read every alumnus with its numeric extras expanded into columns.
 
-    An extra column that clashes with a model column is ignored, so an extra can
-    never overwrite GPA or the outcome.
+    The extras come from the alumnus's stored feature vector when it has a
+    current one (``vector_id`` is its id), else from ``Alumnus.extra_features``
+    (``vector_id`` is NaN). An extra column that clashes with a model column is
+    ignored, so an extra can never overwrite GPA or the outcome.
     """
-    frame = _frame(connection.execute(select(*_ALUMNI_COLUMNS).order_by(Alumnus.id)))
+    query = (
+        select(*_ALUMNI_COLUMNS)
+        .outerjoin(FeatureVector, FeatureVector.id == Alumnus.feature_vector_id)
+        .order_by(Alumnus.id)
+    )
+    frame = _frame(connection.execute(query))
     for column in ("gpa", "attendance", "salary_min_lpa", "salary_max_lpa"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["vector_id"] = pd.to_numeric(frame["vector_id"]).astype(float)
     texts = [
         value if isinstance(value, str) else "{}"
-        for value in frame.pop("extra_features")
+        for value in frame.pop("numeric_values")
     ]
-    extras = pd.DataFrame.from_records(
-        json.loads("[" + ",".join(texts) + "]"), index=frame.index
-    )
+    extras = pd.DataFrame.from_records(_parse_json_list(texts), index=frame.index)
     extras = extras.drop(columns=[c for c in extras.columns if c in frame.columns])
     extras = extras.apply(pd.to_numeric, errors="coerce").astype(float)
     return pd.concat([frame, extras], axis=1)
+
+
+def _parse_json_list(texts: list[str]) -> list[Any]:
+    joined = "[" + ",".join(texts) + "]"
+    try:
+        return list(orjson.loads(joined))
+    except orjson.JSONDecodeError:
+        # The standard library also reads NaN and Infinity, which SQLAlchemy's
+        # default encoder may have written on SQLite.
+        return list(json.loads(joined))
 
 
 def alumni_fingerprint(connection: Connection) -> str:
@@ -106,7 +136,7 @@ def load_students(
     and ``skill_score`` (skills weighted by the catalogue's market weight when the
     catalogue lists the skill, else by the skill's own weight), ``focus_score``
     (mean of the last ``FOCUS_WINDOW_DAYS`` days), ``marks_mean``,
-    ``previous_score``, ``previous_at`` and ``stored_hash``.
+    ``previous_score``, ``previous_at``, ``stored_vector_id`` and ``stored_hash``.
     """
     query = select(
         Student.id,
@@ -116,6 +146,7 @@ def load_students(
         Student.weekly_study_hours,
         Student.project_count,
         Student.internship_count,
+        Student.feature_vector_id.label("stored_vector_id"),
         FeatureVector.source_hash.label("stored_hash"),
     ).outerjoin(FeatureVector, FeatureVector.id == Student.feature_vector_id)
     frame = _frame(connection.execute(query.order_by(Student.id)))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core import audit
 from core.access import Viewer, require_role
+from core.engine.vectors import delete_owned_vectors
 from core.importing.errors import ImportFailure
 from db.models import Alumnus, Import, ImportKind, Role, Student, User
 from db.session import session_scope, write_scope
@@ -148,6 +149,7 @@ def undo_import(
                 f"{record.undone_at:%Y-%m-%d %H:%M} UTC"
             )
         owner = Alumnus if record.kind is ImportKind.ALUMNI else Student
+        delete_owned_vectors(session, owner, owner.import_id == import_id)
         result = session.execute(
             delete(owner).where(owner.import_id == import_id),
             execution_options={"synchronize_session": False},
