@@ -80,6 +80,19 @@ def _frame(result: CursorResult[Any]) -> pd.DataFrame:
     return frame.astype(object) if frame.empty else frame
 
 
+def _frame_and_last_column(result: CursorResult[Any]) -> tuple[pd.DataFrame, list[Any]]:
+    """Return the frame of all columns but the last, and the last as a plain list.
+
+    A JSON text column is parsed from the list: pandas would first convert it to a
+    string array, which costs more than the parsing.
+    """
+    columns = list(result.keys())
+    rows = result.cursor.fetchall()
+    result.close()
+    frame = pd.DataFrame.from_records([row[:-1] for row in rows], columns=columns[:-1])
+    return frame.astype(object) if frame.empty else frame, [row[-1] for row in rows]
+
+
 def load_alumni(connection: Connection) -> pd.DataFrame:
     """Read every alumnus with its numeric extras expanded into columns.
 
@@ -93,14 +106,11 @@ def load_alumni(connection: Connection) -> pd.DataFrame:
         .outerjoin(FeatureVector, FeatureVector.id == Alumnus.feature_vector_id)
         .order_by(Alumnus.id)
     )
-    frame = _frame(connection.execute(query))
+    frame, numeric_values = _frame_and_last_column(connection.execute(query))
+    texts = [value if isinstance(value, str) else "{}" for value in numeric_values]
     for column in ("gpa", "attendance", "salary_min_lpa", "salary_max_lpa"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["vector_id"] = pd.to_numeric(frame["vector_id"]).astype(float)
-    texts = [
-        value if isinstance(value, str) else "{}"
-        for value in frame.pop("numeric_values")
-    ]
     extras = pd.DataFrame.from_records(_parse_json_list(texts), index=frame.index)
     extras = extras.drop(columns=[c for c in extras.columns if c in frame.columns])
     extras = extras.apply(pd.to_numeric, errors="coerce").astype(float)

@@ -129,26 +129,54 @@ def evidence_records(
     """Return anonymised evidence for the alumni at ``positions``, keyed by position.
 
     Evidence contains major, graduation year, GPA band, outcome, tier, salary band and
-    role title, never a name or an id.
+    role title, never a name or an id. Records are kept in the model's cache, so
+    each alumnus is described once per run however many chunks cite it.
     """
-    columns = _evidence_columns(model)
-    unique = np.unique(positions[positions >= 0])
-    rows = {name: _column(columns, name, unique) for name in _EVIDENCE_SOURCE}
-    records: dict[int, dict[str, Any]] = {}
-    for offset, position in enumerate(unique.tolist()):
-        row = {name: values[offset] for name, values in rows.items()}
-        placed = row["placement_status"] == "Placed"
-        year = row["graduation_year"]
-        records[position] = {
-            "major": str(row["major"]),
-            "graduation_year": None if year is None else int(year),
-            "gpa_band": _gpa_band(row["gpa"]),
-            "outcome": "Placed" if placed else "Not Placed",
-            "tier": row["company_tier"] if placed else None,
-            "salary_band": _salary_band(row) if placed else None,
-            "role": row["role_title"] if placed else None,
-        }
+    records: dict[int, dict[str, Any]] = model.cache.setdefault("evidence_records", {})
+    cited = np.unique(positions[positions >= 0])
+    new = np.array([p for p in cited.tolist() if p not in records], dtype=np.int64)
+    if len(new):
+        columns = _evidence_columns(model)
+        rows = {name: _column(columns, name, new) for name in _EVIDENCE_SOURCE}
+        for offset, position in enumerate(new.tolist()):
+            row = {name: values[offset] for name, values in rows.items()}
+            placed = row["placement_status"] == "Placed"
+            year = row["graduation_year"]
+            records[position] = {
+                "major": str(row["major"]),
+                "graduation_year": None if year is None else int(year),
+                "gpa_band": _gpa_band(row["gpa"]),
+                "outcome": "Placed" if placed else "Not Placed",
+                "tier": row["company_tier"] if placed else None,
+                "salary_band": _salary_band(row) if placed else None,
+                "role": row["role_title"] if placed else None,
+            }
     return records
+
+
+def _drivers(
+    names: list[str], labels: list[str], points: list[float], order: list[int]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the largest pulls up and down, given the ascending order of ``points``.
+
+    Ties keep the order of ``names`` among the pulls down and the reverse order
+    among the pulls up.
+    """
+    down: list[dict[str, Any]] = []
+    for index in order:
+        if points[index] >= 0 or len(down) == DRIVER_COUNT:
+            break
+        down.append(
+            {"feature": names[index], "label": labels[index], "points": points[index]}
+        )
+    up: list[dict[str, Any]] = []
+    for index in reversed(order):
+        if points[index] <= 0 or len(up) == DRIVER_COUNT:
+            break
+        up.append(
+            {"feature": names[index], "label": labels[index], "points": points[index]}
+        )
+    return up, down
 
 
 def build_explanations(
@@ -163,12 +191,13 @@ def build_explanations(
     points = driver_points(model, students)
     nearest = result.neighbours.alumni[:, :EVIDENCE_COUNT]
     evidence = evidence_records(model, nearest)
-    labels = [feature_label(name) for name in model.features]
-    readiness_label = feature_label("readiness")
-    rounded = np.round(points, 2).tolist()
-    readiness_points = np.round(
-        READINESS_WEIGHT * (result.readiness - 50.0), 2
-    ).tolist()
+    names = [*model.features, "readiness"]
+    labels = [feature_label(name) for name in names]
+    readiness_points = np.round(READINESS_WEIGHT * (result.readiness - 50.0), 2)
+    all_points = np.column_stack([np.round(points, 2), readiness_points])
+    # A stable sort keeps tied drivers in feature order.
+    orders = np.argsort(all_points, axis=1, kind="stable").tolist()
+    all_points_lists = all_points.tolist()
     distances = np.round(result.neighbours.distances[:, :EVIDENCE_COUNT], 3).tolist()
     nearest_lists = nearest.tolist()
     explanations: list[dict[str, Any]] = []
@@ -176,24 +205,9 @@ def build_explanations(
         if result.abstain_reason[row] is not None:
             explanations.append({})
             continue
-        drivers: list[dict[str, Any]] = [
-            {
-                "feature": name,
-                "label": label,
-                "points": p,
-            }
-            for name, label, p in zip(model.features, labels, rounded[row], strict=True)
-        ]
-        drivers.append(
-            {
-                "feature": "readiness",
-                "label": readiness_label,
-                "points": readiness_points[row],
-            }
+        pulling_up, pulling_down = _drivers(
+            names, labels, all_points_lists[row], orders[row]
         )
-        drivers.sort(key=lambda driver: driver["points"])
-        pulling_down = [d for d in drivers if d["points"] < 0][:DRIVER_COUNT]
-        pulling_up = [d for d in reversed(drivers) if d["points"] > 0][:DRIVER_COUNT]
         neighbours = [
             {**evidence[position], "distance": distance}
             for position, distance in zip(

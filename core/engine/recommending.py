@@ -14,6 +14,7 @@ not a promise, and every description states this.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -125,7 +126,10 @@ def feature_recommendations(
     students = students.reset_index(drop=True)
     targets_by_student = _targets(model, result)
     target_code = np.clip(result.predicted - 1, 0, None)
-    rows: list[dict[str, Any]] = []
+    # One copy of each student per feature gap, with that gap closed, all
+    # rescored in a single batch: one search per pool instead of one per feature.
+    gaps: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+    changed_frames: list[pd.DataFrame] = []
     for column, feature in enumerate(model.features):
         targets = targets_by_student[:, column]
         current = pd.to_numeric(students.get(feature), errors="coerce")
@@ -134,8 +138,7 @@ def feature_recommendations(
             if current is not None
             else np.full(len(students), np.nan)
         )
-        gap = ~np.isnan(targets) & ~(current_values >= targets)
-        positions = np.flatnonzero(gap)
+        positions = np.flatnonzero(~np.isnan(targets) & ~(current_values >= targets))
         if not len(positions):
             continue
         if feature in COUNT_FEATURES:
@@ -143,32 +146,39 @@ def feature_recommendations(
             targets = np.ceil(targets)
         changed = students.iloc[positions].copy()
         changed[feature] = targets[positions]
-        rescored = model.score(changed)
-        gains = rescored.score - result.score[positions]
-        for offset, position in enumerate(positions):
-            points = float(gains[offset])
-            if not points >= MIN_POINTS:
+        changed_frames.append(changed)
+        gaps.append((feature, positions, targets, current_values))
+    if not gaps:
+        return []
+    rescored = model.score(pd.concat(changed_frames, ignore_index=True)).score
+    rows: list[dict[str, Any]] = []
+    offset = 0
+    for feature, positions, targets, current_values in gaps:
+        gains = rescored[offset : offset + len(positions)] - result.score[positions]
+        offset += len(positions)
+        label = feature_label(feature)
+        label = label if label.isupper() else label.lower()
+        for position, gain in zip(positions.tolist(), gains.tolist(), strict=True):
+            if not gain >= MIN_POINTS:
                 continue
             tier = OUTCOMES[int(target_code[position])]
-            label = feature_label(feature)
-            label = label if label.isupper() else label.lower()
-            target = targets[position]
+            target = _format(float(targets[position]), feature)
             rows.append(
                 _row(
-                    int(position),
+                    position,
                     feature,
-                    f"Raise {label} to {_format(target, feature)}",
+                    f"Raise {label} to {target}",
                     f"Placed alumni at {tier} in your comparison group had a median "
-                    f"of {_format(target, feature)} for {label}, and yours is "
-                    f"{_format(current_values[position], feature)}.",
-                    points,
+                    f"of {target} for {label}, and yours is "
+                    f"{_format(float(current_values[position]), feature)}.",
+                    gain,
                 )
             )
     return rows
 
 
 def _format(value: float, feature: str) -> str:
-    if np.isnan(value):
+    if math.isnan(value):
         return "not recorded"
     return f"{value:.0f}" if feature in COUNT_FEATURES else f"{value:.1f}"
 
