@@ -22,12 +22,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Connection, delete, select
 from sqlalchemy.orm import Session
 
 from core.engine.data import ALUMNI_FRAME_COLUMNS
@@ -38,6 +37,10 @@ from db.models import Alumnus, FeatureVector, Student
 # Alumni whose vectors are written in one transaction, which bounds memory.
 ALUMNI_VECTOR_BATCH = 50_000
 
+# Owner and vector id pairs linked per statement on databases other than
+# PostgreSQL.
+_SQLITE_LINK_BATCH = 10_000
+
 
 def values_hash(values: dict[str, float]) -> str:
     """Return the SHA-256 hex digest of ``values`` as canonical JSON."""
@@ -47,9 +50,16 @@ def values_hash(values: dict[str, float]) -> str:
 def vector_values(matrix: np.ndarray, columns: Sequence[str]) -> list[dict[str, float]]:
     """Return one ``{feature: value}`` mapping per row, leaving out NaN."""
     names = list(columns)
+    complete = ~np.isnan(matrix).any(axis=1)
     return [
-        {name: value for name, value in zip(names, row, strict=True) if value == value}
-        for row in matrix.tolist()
+        dict(zip(names, row, strict=True))
+        if whole
+        else {
+            name: value
+            for name, value in zip(names, row, strict=True)
+            if value == value
+        }
+        for row, whole in zip(matrix.tolist(), complete.tolist(), strict=True)
     ]
 
 
@@ -158,14 +168,13 @@ def _link(
 ) -> None:
     """Point each owner's ``feature_vector_id`` at its new vector.
 
-    A student's ``updated_at`` keeps its value, because a new stored vector is
-    not an edit of the student.
+    Plain SQL runs no on-update defaults, so a student's ``updated_at`` keeps
+    its value: a new stored vector is not an edit of the student.
     """
     table = table_of(owner)
     if connection.dialect.name == "postgresql":
         # One statement over two arrays: an executemany sends one UPDATE per row,
-        # and waiting for those was a large share of a PostgreSQL run. Plain SQL
-        # runs no on-update defaults, so updated_at stays as it is.
+        # and waiting for those was a large share of a PostgreSQL run.
         connection.exec_driver_sql(
             f"UPDATE {table.name} SET feature_vector_id = new.vector_id "
             "FROM unnest(%(owners)s::integer[], %(vectors)s::integer[]) "
@@ -173,14 +182,17 @@ def _link(
             {"owners": owner_ids, "vectors": vector_ids},
         )
         return
-    values: dict[str, Any] = {"feature_vector_id": bindparam("vector")}
-    if "updated_at" in table.c:
-        # Setting updated_at to itself overrides its on-update default.
-        values["updated_at"] = table.c.updated_at
-    connection.execute(
-        update(table).where(table.c.id == bindparam("owner")).values(values),
-        [
-            {"owner": owner_id, "vector": vector_id}
-            for owner_id, vector_id in zip(owner_ids, vector_ids, strict=True)
-        ],
-    )
+    # SQLite runs one UPDATE per row of an executemany. An UPDATE ... FROM over a
+    # VALUES list updates a batch in one statement, under SQLite's limit of
+    # 32,766 bound parameters.
+    for start in range(0, len(owner_ids), _SQLITE_LINK_BATCH):
+        owners = owner_ids[start : start + _SQLITE_LINK_BATCH]
+        vectors = vector_ids[start : start + _SQLITE_LINK_BATCH]
+        pairs = ", ".join("(?, ?)" for _ in owners)
+        connection.exec_driver_sql(
+            f"UPDATE {table.name} SET feature_vector_id = new.column2 "
+            f"FROM (VALUES {pairs}) AS new WHERE {table.name}.id = new.column1",
+            tuple(
+                value for pair in zip(owners, vectors, strict=True) for value in pair
+            ),
+        )
