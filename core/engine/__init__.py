@@ -21,11 +21,12 @@ The method, step by step (each step is documented in its module):
    standardised on its own alumni, and constant or empty columns get zero weight.
    Missing values are imputed with the pool mean, and the share of features actually
    compared with the neighbours lowers the confidence.
-2. ``matching``: the k nearest alumni of the student's major (k clipped to the pool),
-   with a fallback to all majors when the major has fewer than
-   ``MIN_MAJOR_ALUMNI`` alumni, and an explicit abstention when it has none. A
-   neighbour counts only when it shares an observed GPA or attendance value with
-   the student, and a student with no such neighbour abstains.
+2. ``matching``: the k nearest alumni of the student's major, with a fallback to
+   all majors when the major has fewer than ``MIN_MAJOR_ALUMNI`` alumni, and an
+   explicit abstention when it has none. Only alumni that share an observed GPA
+   or attendance value with the student are searched, k is clipped to how many
+   there are, and a student with none abstains. Each alumnus's raw feature values
+   are stored as a feature vector once and reused by later runs (``vectors``).
 3. ``scoring``: Gaussian-weighted outcome shares of the neighbours, smoothed towards
    the pool's base rates, give the four outcome probabilities; the 0-100 score,
    its margin of error and the confidence follow from them.

@@ -180,7 +180,7 @@ def test_no_shared_features_abstains() -> None:
         assert result.abstain_reason[0] == ABSTAIN_NO_SHARED.format(pool="Commerce")
 
 
-def test_neighbours_without_shared_base_are_dropped() -> None:
+def test_alumni_without_student_base_excluded() -> None:
     alumni = ladder().assign(attendance=[70.0, 90.0] * 5)
     alumni.loc[[8, 9], "gpa"] = np.nan
     alumni.loc[[8], "attendance"] = np.nan
