@@ -13,27 +13,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from core.access import Viewer, require_role
+from core.access import Viewer
 from core.auth import create_student_account
-from core.importing.errors import ImportFailure
-from core.importing.history import IMPORTERS, find_earlier_import
 from core.importing.preview import PreparedFile, Progress
 from core.importing.reading import DEFAULT_CHUNK_ROWS
-from core.importing.validation import (
-    ImportPlan,
-    Report,
-    convert_chunk,
-    finish_report,
-    parse_constants,
-)
-from core.importing.writing import (
-    NO_DATA_ROWS,
-    ImportResult,
-    finish_import_record,
-    start_import_record,
-)
+from core.importing.validation import ImportPlan, Report, convert_chunk, parse_constants
+from core.importing.writing import ImportResult, write_import
 from db.models import ImportKind, Student, User
-from db.session import write_scope
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +35,6 @@ _STUDENT_FIELDS = (
     "project_count",
     "internship_count",
 )
-
-
-class _Rejected(Exception):
-    """Rolls back a roster whose file has invalid rows the user did not skip."""
 
 
 def import_roster(
@@ -79,53 +61,38 @@ def import_roster(
     """
     report = Report()
     accounts: list[tuple[str, str, str]] = []
-    try:
-        with write_scope(engine) as session:
-            if viewer is not None:
-                require_role(session, viewer, IMPORTERS, "import a roster")
-            earlier = find_earlier_import(session, ImportKind.ROSTER, prepared.sha256)
-            if earlier is not None:
-                return ImportResult("already_imported", report, earlier_import=earlier)
 
-            record = start_import_record(session, viewer, prepared, plan)
-            duplicate = _write_students(
-                session, prepared, plan, report, record.id, accounts, progress
-            )
-            finish_report(report, plan)
-            if not report.rows_total:
-                raise ImportFailure(NO_DATA_ROWS.format(name=prepared.table.file_name))
-            if report.rows_rejected and not only_valid:
-                raise _Rejected
-            finish_import_record(
-                session,
-                viewer,
-                prepared,
-                plan,
-                record,
-                report,
-                page,
-                len(accounts),
-                duplicate,
-            )
-    except _Rejected:
-        return ImportResult("rejected", report)
+    def write_rows(session: Session, import_id: int) -> tuple[int, int]:
+        duplicate = _write_students(
+            session, prepared, plan, report, import_id, accounts, progress
+        )
+        return len(accounts), duplicate
+
+    result = write_import(
+        engine,
+        viewer,
+        prepared,
+        plan,
+        report,
+        write_rows,
+        kind=ImportKind.ROSTER,
+        action="import a roster",
+        only_valid=only_valid,
+        page=page,
+    )
+    if result.status != "imported":
+        return result
 
     logger.info(
         "imported %d students from %s as import %d (%d rejected, %d duplicates)",
-        len(accounts),
+        result.rows_written,
         prepared.table.file_name,
-        record.id,
+        result.import_id,
         report.rows_rejected,
-        duplicate,
+        result.rows_duplicate,
     )
-    return ImportResult(
-        "imported",
-        report,
-        import_id=record.id,
-        rows_written=len(accounts),
-        rows_duplicate=duplicate,
-        accounts=accounts,
-    )
+    result.accounts = accounts
+    return result
 
 
 def _write_students(

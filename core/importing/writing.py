@@ -8,6 +8,7 @@ process leaves the database as it was.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -121,18 +122,94 @@ def import_alumni(
         ``already_imported`` naming the earlier import of the same content.
     """
     report = Report()
+
+    def write_rows(session: Session, import_id: int) -> tuple[int, int]:
+        return _write_chunks(
+            session, prepared, plan, report, import_id, progress, chunk_rows
+        )
+
+    try:
+        result = write_import(
+            engine,
+            viewer,
+            prepared,
+            plan,
+            report,
+            write_rows,
+            kind=ImportKind.ALUMNI,
+            action="import alumni",
+            only_valid=only_valid,
+            page=page,
+        )
+    except IntegrityError as error:
+        # Two imports of the same content both passed the earlier-import lookup
+        # of write_import, so the partial unique index on active imports
+        # stopped the second one.
+        with session_scope(engine) as session:
+            earlier = find_earlier_import(session, ImportKind.ALUMNI, prepared.sha256)
+        if earlier is None:
+            # Another import writing the same alumni at the same moment trips
+            # the unique natural key; a second attempt counts them as duplicates.
+            logger.warning("import of %s failed: %s", prepared.table.file_name, error)
+            raise ImportFailure(
+                f"the database rejected a row of {prepared.table.file_name} "
+                f"({error.orig}), so nothing was written. If another import was "
+                "running, import the file again"
+            ) from error
+        logger.info("import of %s lost a race: %s", prepared.table.file_name, error)
+        return ImportResult("already_imported", report, earlier_import=earlier)
+
+    if result.status == "imported":
+        logger.info(
+            "imported %d alumni rows from %s as import %d (%d rejected, %d duplicates)",
+            result.rows_written,
+            prepared.table.file_name,
+            result.import_id,
+            report.rows_rejected,
+            result.rows_duplicate,
+        )
+    return result
+
+
+# Writes the rows of a file inside the import's transaction, given the session
+# and the import record's id, and returns (rows written, duplicate rows).
+RowWriter = Callable[[Session, int], tuple[int, int]]
+
+
+def write_import(
+    engine: Engine,
+    viewer: Viewer | None,
+    prepared: PreparedFile,
+    plan: ImportPlan,
+    report: Report,
+    write_rows: RowWriter,
+    *,
+    kind: ImportKind,
+    action: str,
+    only_valid: bool,
+    page: str | None,
+) -> ImportResult:
+    """Run one import of ``kind`` in a single transaction and record it.
+
+    Checks the viewer's role, skips a file whose content was imported before,
+    adds the import record, calls ``write_rows``, then stores the counts, the
+    remembered mapping and the audit entry. ``action`` is the action named when
+    the role is refused, and ``report`` collects the invalid cells.
+
+    A file without data rows raises ``ImportFailure``. A file with invalid rows
+    is rolled back and returned as ``rejected`` unless ``only_valid`` is true.
+    An ``IntegrityError`` from the database propagates to the caller.
+    """
     try:
         with write_scope(engine) as session:
             if viewer is not None:
-                require_role(session, viewer, IMPORTERS, "import alumni")
-            earlier = find_earlier_import(session, ImportKind.ALUMNI, prepared.sha256)
+                require_role(session, viewer, IMPORTERS, action)
+            earlier = find_earlier_import(session, kind, prepared.sha256)
             if earlier is not None:
                 return ImportResult("already_imported", report, earlier_import=earlier)
 
             record = start_import_record(session, viewer, prepared, plan)
-            written, duplicate = _write_chunks(
-                session, prepared, plan, report, record.id, progress, chunk_rows
-            )
+            written, duplicate = write_rows(session, record.id)
             finish_report(report, plan)
             if not report.rows_total:
                 raise ImportFailure(NO_DATA_ROWS.format(name=prepared.table.file_name))
@@ -151,31 +228,6 @@ def import_alumni(
             )
     except _Rejected:
         return ImportResult("rejected", report)
-    except IntegrityError as error:
-        # Two imports of the same content raced past the lookup above; the
-        # partial unique index on active imports stopped the second one.
-        with session_scope(engine) as session:
-            earlier = find_earlier_import(session, ImportKind.ALUMNI, prepared.sha256)
-        if earlier is None:
-            # Another import writing the same alumni at the same moment trips
-            # the unique natural key; a second attempt counts them as duplicates.
-            logger.warning("import of %s failed: %s", prepared.table.file_name, error)
-            raise ImportFailure(
-                f"the database rejected a row of {prepared.table.file_name} "
-                f"({error.orig}), so nothing was written. If another import was "
-                "running, import the file again"
-            ) from error
-        logger.info("import of %s lost a race: %s", prepared.table.file_name, error)
-        return ImportResult("already_imported", report, earlier_import=earlier)
-
-    logger.info(
-        "imported %d alumni rows from %s as import %d (%d rejected, %d duplicates)",
-        written,
-        prepared.table.file_name,
-        record.id,
-        report.rows_rejected,
-        duplicate,
-    )
     return ImportResult(
         "imported",
         report,
