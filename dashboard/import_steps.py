@@ -1,5 +1,8 @@
 """Steps shared by the alumni and roster upload pages: read, map, check, confirm.
 
+``upload_and_import`` runs them in order; the pages add only their own text and
+what follows an import.
+
 Every widget change reruns the page script, so each step is keyed on the
 file's SHA-256. The validation report is reused while the mapping and options
 stay the same. An import runs only when its confirm button is pressed, and
@@ -9,11 +12,12 @@ only once per file content.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import streamlit as st
 from sqlalchemy import Engine
 
+from core.access import Viewer
 from core.exports import csv_bytes, export_file_name
 from core.importing import ImportFailure, ImportResult, PreparedFile, Report
 from core.importing.history import find_earlier_import
@@ -25,6 +29,7 @@ from core.importing.mapping import (
     targets_from_options,
 )
 from core.importing.preview import (
+    Progress,
     file_sha256,
     make_plan,
     prepare_file,
@@ -44,6 +49,22 @@ REPORT_KEY = "import_report"
 Runner = Callable[
     [PreparedFile, ImportPlan, bool, Callable[[int, int], None]], ImportResult
 ]
+
+
+class Importer(Protocol):
+    """The call signature shared by ``import_alumni`` and ``import_roster``."""
+
+    def __call__(
+        self,
+        engine: Engine,
+        viewer: Viewer | None,
+        prepared: PreparedFile,
+        plan: ImportPlan,
+        *,
+        only_valid: bool = ...,
+        progress: Progress | None = ...,
+        page: str | None = ...,
+    ) -> ImportResult: ...
 
 
 def read_upload(label: str, key: str, prompt: str) -> tuple[bytes, str, str] | None:
@@ -287,3 +308,69 @@ def show_result(result: ImportResult) -> None:
         st.warning(result.message)
     else:
         st.error(result.message)
+
+
+def upload_and_import(
+    engine: Engine,
+    viewer: Viewer,
+    kind: ImportKind,
+    importer: Importer,
+    *,
+    page: str,
+    label: str,
+    key: str,
+    prompt: str,
+    offer_gpa_percent: bool = False,
+) -> tuple[ImportResult, str] | None:
+    """Run every step from the uploader to the import, and show the result.
+
+    ``label``, ``key`` and ``prompt`` are the uploader's, and ``page`` is
+    recorded in the audit entry. ``offer_gpa_percent`` adds the option to read
+    the GPA column as percentages. Returns the result and the file's SHA-256,
+    or ``None`` while a step waits for the user or has shown an error.
+    """
+    upload = read_upload(label, key=key, prompt=prompt)
+    if upload is None:
+        return None
+    data, name, sha = upload
+    prepared = prepare_upload(engine, data, name, sha, kind)
+    if prepared is None:
+        return None
+
+    targets = edit_mapping(prepared, sha)
+    constants = ask_constants(prepared, sha, targets)
+    gpa_from_percent = False
+    if offer_gpa_percent:
+        gpa_from_percent = st.checkbox(
+            "The GPA column holds percentages: convert them as percentage / 10",
+            key=f"gpa-percent-{sha}",
+            help="A linear rescale to the 0-10 scale, not an official equivalence.",
+        )
+    plan = build_plan(engine, prepared, targets, constants, gpa_from_percent)
+    if plan is None:
+        return None
+
+    report = checked_report(prepared, plan, sha)
+    show_preview(prepared, report)
+
+    def run(
+        prepared: PreparedFile,
+        plan: ImportPlan,
+        only_valid: bool,
+        progress: Callable[[int, int], None],
+    ) -> ImportResult:
+        return importer(
+            engine,
+            viewer,
+            prepared,
+            plan,
+            only_valid=only_valid,
+            progress=progress,
+            page=page,
+        )
+
+    result = confirm_and_run(sha, report, plan, prepared, run)
+    if result is None:
+        return None
+    show_result(result)
+    return result, sha

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 import streamlit as st
 
 from core import audit
 from core.access import Viewer
 from core.engine.service import rescore_students
-from core.importing import ImportResult, PreparedFile, import_alumni
+from core.importing import ImportResult, import_alumni
 from core.importing.majors import alias_pairs, save_aliases
-from core.importing.validation import ImportPlan
 from dashboard.guard import require_viewer
-from dashboard.import_steps import (
-    ask_constants,
-    build_plan,
-    checked_report,
-    confirm_and_run,
-    edit_mapping,
-    prepare_upload,
-    read_upload,
-    show_preview,
-    show_result,
-)
+from dashboard.import_steps import upload_and_import
 from dashboard.resources import app_engine
 from db.models import ImportKind, Role
 from db.session import session_scope, write_scope
@@ -71,26 +58,6 @@ def _major_aliases_editor(viewer: Viewer) -> None:
                 st.success(f"Saved {len(rows)} spellings.")
 
 
-def _runner(viewer: Viewer) -> Callable[..., ImportResult]:
-    def run(
-        prepared: PreparedFile,
-        plan: ImportPlan,
-        only_valid: bool,
-        progress: Callable[[int, int], None],
-    ) -> ImportResult:
-        return import_alumni(
-            app_engine(),
-            viewer,
-            prepared,
-            plan,
-            only_valid=only_valid,
-            progress=progress,
-            page=PAGE,
-        )
-
-    return run
-
-
 def _offer_rescore(viewer: Viewer, result: ImportResult) -> None:
     # Scores compare students with the alumni, so new alumni make them stale
     # until the next rescoring run.
@@ -127,34 +94,19 @@ def main() -> None:
     )
     _major_aliases_editor(viewer)
 
-    upload = read_upload(
-        "Alumni spreadsheet (CSV, XLSX or XLS)",
+    outcome = upload_and_import(
+        app_engine(),
+        viewer,
+        ImportKind.ALUMNI,
+        import_alumni,
+        page=PAGE,
+        label="Alumni spreadsheet (CSV, XLSX or XLS)",
         key="alumni-file",
         prompt="Choose a file to see how it will be read.",
+        offer_gpa_percent=True,
     )
-    if upload is None:
-        return
-    data, name, sha = upload
-    prepared = prepare_upload(app_engine(), data, name, sha, ImportKind.ALUMNI)
-    if prepared is None:
-        return
-
-    targets = edit_mapping(prepared, sha)
-    constants = ask_constants(prepared, sha, targets)
-    gpa_from_percent = st.checkbox(
-        "The GPA column holds percentages: convert them as percentage / 10",
-        key=f"gpa-percent-{sha}",
-        help="A linear rescale to the 0-10 scale, not an official equivalence.",
-    )
-    plan = build_plan(app_engine(), prepared, targets, constants, gpa_from_percent)
-    if plan is None:
-        return
-
-    report = checked_report(prepared, plan, sha)
-    show_preview(prepared, report)
-    result = confirm_and_run(sha, report, plan, prepared, _runner(viewer))
-    if result is not None:
-        show_result(result)
+    if outcome is not None:
+        result, _ = outcome
         _offer_rescore(viewer, result)
 
 
