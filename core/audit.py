@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
 from db.session import WRITE_OPTION, session_scope
+from db.types import utcnow
 
 if TYPE_CHECKING:
     from core.access import Viewer
@@ -46,6 +47,49 @@ def record(
             detail=detail or {},
         )
     )
+
+
+# Views of one record by one user within this time count as one visit. Streamlit
+# reruns a page on every widget interaction, and each rerun reads the record again.
+VIEW_VISIT_WINDOW = timedelta(minutes=30)
+
+
+def record_view(
+    session: Session,
+    viewer: Viewer,
+    action: str,
+    *,
+    target_kind: str,
+    target_id: int,
+    page: str | None = None,
+) -> bool:
+    """Add a view entry unless ``viewer`` viewed the same record in this visit.
+
+    A visit is ``VIEW_VISIT_WINDOW`` from the latest entry of the same action on
+    the same record by the same user. Returns True when an entry was added.
+    """
+    latest = session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.actor_user_id == viewer.user_id,
+            AuditEntry.action == action,
+            AuditEntry.target_kind == target_kind,
+            AuditEntry.target_id == str(target_id),
+            AuditEntry.at >= utcnow() - VIEW_VISIT_WINDOW,
+        )
+        .limit(1)
+    )
+    if latest is not None:
+        return False
+    record(
+        session,
+        viewer,
+        action,
+        target_kind=target_kind,
+        target_id=target_id,
+        page=page,
+    )
+    return True
 
 
 def record_denial(

@@ -255,9 +255,8 @@ def student_record(
 
     Sections: ``student``, ``account`` (never the password hash), ``skills``,
     ``wellbeing``, ``consents``, ``subject_marks``, ``trajectory_scores``,
-    ``recommendations`` and ``correction_requests``. The view is audited unless
-    ``audit_view`` is false, which a page passes when it shows the same record
-    again in one visit.
+    ``recommendations`` and ``correction_requests``. The view is audited once per
+    visit (``audit.record_view``) unless ``audit_view`` is false.
     """
     require_student_access(session, viewer, student_id, "view a student record")
     student = session.get(Student, student_id)
@@ -273,7 +272,7 @@ def student_record(
     record.update(_student_sections(session, student_id))
     if not audit_view:
         return record
-    audit.record(
+    audit.record_view(
         session,
         viewer,
         "record_viewed",

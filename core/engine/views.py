@@ -80,13 +80,16 @@ def list_students(session: Session, viewer: Viewer) -> pd.DataFrame:
 def student_summary(
     session: Session, viewer: Viewer, student_id: int
 ) -> dict[str, Any]:
-    """Return the student's name, roll number and major; audit views by officers."""
+    """Return the student's name, roll number and major.
+
+    A view by anyone but the student is audited once per visit.
+    """
     require_student_access(session, viewer, student_id, "view trajectory")
     student = session.get(Student, student_id)
     if student is None:
         raise LookupError(f"student {student_id} not found")
     if viewer.student_id != student_id:
-        audit.record(
+        audit.record_view(
             session,
             viewer,
             "view_trajectory",

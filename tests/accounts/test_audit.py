@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError
@@ -11,7 +13,8 @@ from core.access import AccessDenied
 from core.audit import AuditFilter, list_entries
 from db.models import AuditEntry
 from db.session import session_scope
-from tests.accounts.conftest import People
+from db.types import utcnow
+from tests.accounts.conftest import People, count_entries
 
 
 def _record_some(engine: Engine, people: People) -> None:
@@ -76,3 +79,43 @@ def test_audit_entries_cannot_be_changed(engine: Engine, people: People) -> None
         with session_scope(engine) as session:
             entry = session.scalars(select(AuditEntry)).first()
             session.delete(entry)
+
+
+def _view(engine: Engine, people: People, student_id: int) -> bool:
+    with session_scope(engine) as session:
+        return audit.record_view(
+            session,
+            people.officer,
+            "view_trajectory",
+            target_kind="student",
+            target_id=student_id,
+        )
+
+
+def test_repeated_view_audited_once(engine: Engine, people: People) -> None:
+    first = _view(engine, people, people.student_id)
+    again = _view(engine, people, people.student_id)
+    other = _view(engine, people, people.other_student_id)
+
+    assert first is True
+    assert again is False
+    assert other is True
+    assert count_entries(engine, "view_trajectory", people.officer.user_id) == 2
+
+
+def test_view_after_visit_window_audited(engine: Engine, people: People) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            AuditEntry(
+                at=utcnow() - audit.VIEW_VISIT_WINDOW - timedelta(minutes=1),
+                actor_user_id=people.officer.user_id,
+                actor_username=people.officer.username,
+                action="view_trajectory",
+                target_kind="student",
+                target_id=str(people.student_id),
+                detail={},
+            )
+        )
+
+    assert _view(engine, people, people.student_id) is True
+    assert count_entries(engine, "view_trajectory", people.officer.user_id) == 2
