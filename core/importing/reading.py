@@ -40,8 +40,7 @@ MAX_COLUMNS = 500
 DELIMITERS = (",", ";", "\t", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# NOTE: legacy .xls workbooks (this OLE signature) go through calamine like .xlsx,
-# but no test covers them because no .xls writer is installed to make a fixture.
+# Legacy .xls workbooks (this OLE signature) go through calamine like .xlsx.
 
 FileKind = Literal["csv", "excel"]
 

@@ -6,6 +6,7 @@ import io
 
 import openpyxl
 import pytest
+import xlwt
 
 from core.importing import ImportFailure
 from core.importing.mapping import find_header_row, normalise_header
@@ -122,6 +123,41 @@ def test_xlsx_sheet_choice_and_text_cells() -> None:
     assert first.kind == "excel"
     assert first.sheet_names == ["Notes", "Alumni 2023"]
     assert first.sheet == "Notes"
+    assert find_header_row(chosen.head(20), ImportKind.ALUMNI) == 2
+    frame = next(chosen.iter_rows(start_row=3))
+    assert list(frame.index) == [3, 5]
+    assert frame.loc[3].tolist() == ["Asha", "CSE", "2023", "8.5", "Yes"]
+    assert frame.loc[5].tolist() == ["Ravi", "ECE", "2023", "7", "0"]
+
+
+def _legacy_workbook() -> bytes:
+    # The same sheets as _workbook, in the Excel 97-2003 (.xls) format.
+    book = xlwt.Workbook()
+    book.add_sheet("Notes").write(0, 0, "Exported from the placement cell")
+    alumni = book.add_sheet("Alumni 2023")
+    rows = [
+        ["Alumni outcomes"],
+        ["Name", "Branch", "Batch", "CGPA", "Placed"],
+        ["Asha", "CSE", 2023, 8.5, "Yes"],
+        [],
+        ["Ravi", "ECE", 2023.0, 7, 0],
+    ]
+    for row_number, row in enumerate(rows):
+        for column, value in enumerate(row):
+            alumni.write(row_number, column, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xls_sheet_choice_and_text_cells() -> None:
+    data = _legacy_workbook()
+
+    first = open_table(data, "alumni.xls")
+    chosen = open_table(data, "alumni.xls", sheet="Alumni 2023")
+
+    assert first.kind == "excel"
+    assert first.sheet_names == ["Notes", "Alumni 2023"]
     assert find_header_row(chosen.head(20), ImportKind.ALUMNI) == 2
     frame = next(chosen.iter_rows(start_row=3))
     assert list(frame.index) == [3, 5]

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import xlwt
 from sqlalchemy import Engine, func, select
 
 from benchmarks.importing import write_alumni_csv
@@ -350,3 +351,28 @@ def test_import_record_contents(engine: Engine, shared_cases: Path) -> None:
     assert audit.actor_user_id == staff.user_id
     assert audit.target_id == str(record.id)
     assert audit.detail["rows_written"] == 7
+
+
+def test_legacy_xls_imported(engine: Engine, tmp_path: Path) -> None:
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Placements")
+    rows = [
+        ["Name", "Branch", "Passing Year", "CGPA", "Status", "Company Tier"],
+        ["Asha", "CSE", 2023, 8.5, "Placed", "Tier 1"],
+        ["Ravi", "ECE", 2023, 6.1, "Not Placed", ""],
+    ]
+    for row_number, row in enumerate(rows):
+        for column, value in enumerate(row):
+            sheet.write(row_number, column, value)
+    path = tmp_path / "alumni.xls"
+    book.save(str(path))
+
+    result = run_import(engine, path)
+
+    assert result.rows_written == 2
+    stored = {row.name: row for row in alumni_rows(engine)}
+    assert stored["Asha"].gpa == pytest.approx(8.5)
+    assert stored["Asha"].graduation_year == 2023
+    assert stored["Asha"].company_tier is not None
+    assert stored["Asha"].company_tier.value == "Tier1"
+    assert stored["Ravi"].placement_status.value == "Not Placed"
