@@ -6,7 +6,9 @@ the token against the database once (``resolve_viewer``), so a sign-out in
 another tab, an idle expiry, a deactivation or a role change takes effect on
 the next interaction. A reload or a new tab has an empty ``st.session_state``
 and resumes from the cookie, which Streamlit exposes read-only through
-``st.context.cookies``.
+``st.context.cookies``. Streamlit cannot set a cookie from the server, so
+``sync_cookie`` writes and deletes it with inline JavaScript through
+``st.components.v2``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import logging
 import time
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from core import audit, sessions
 from core.access import Viewer
@@ -143,33 +144,48 @@ def needs_password_change() -> bool:
     return bool(st.session_state.get(MUST_CHANGE_PASSWORD_KEY))
 
 
-def _cookie_script(value: str, max_age_seconds: int, refresh_marker: str) -> str:
-    # The component iframe shares the app's origin (its sandbox allows
-    # same-origin), so document.cookie sets a cookie of the app itself.
-    # JavaScript cannot set HttpOnly; Secure is added when the app is on HTTPS.
-    return (
-        "<script>\n"
-        f"// {refresh_marker}\n"
-        "const https = window.parent.location.protocol === 'https:';\n"
-        "const secure = https ? '; Secure' : '';\n"
-        f"document.cookie = '{SESSION_COOKIE}={value}; Max-Age={max_age_seconds}; "
-        "Path=/; SameSite=Strict' + secure;\n"
-        "</script>"
-    )
+# Inline st.components.v2 JavaScript needs no build step and runs in the app's
+# own page, so document.cookie is the app's cookie. Streamlit calls the default
+# export on mount and whenever ``data`` changes. JavaScript cannot set HttpOnly.
+# st.iframe, which the st.components.v1.html deprecation warning names, works too
+# but needs a height of at least 1 px: "content" measured 150 px for a document
+# that holds only a script (Chromium, Streamlit 1.67).
+_COOKIE_SCRIPT = """
+export default function ({ data }) {
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  document.cookie =
+    `${data.name}=${data.value}; Max-Age=${data.maxAge}; Path=/; SameSite=Strict` +
+    secure;
+}
+"""
+
+_cookie_component = st.components.v2.component(
+    "trajectory_session_cookie", js=_COOKIE_SCRIPT
+)
 
 
 def sync_cookie() -> None:
     """Write the session cookie in the browser, or delete it after a sign-out.
 
-    The cookie lives as long as the idle limit. Its script is re-sent once a
-    minute of activity (the marker changes), which renews the cookie.
+    The cookie lives as long as the idle limit. Its data carries the current
+    minute, so the script runs again once a minute of activity and renews it.
     """
     token = st.session_state.get(TOKEN_KEY)
     if token:
+        value = token
+        max_age_seconds = session_idle_minutes() * 60
         minute = int(time.time() // 60)
-        script = _cookie_script(token, session_idle_minutes() * 60, f"renewed {minute}")
     elif st.session_state.get(CLEAR_COOKIE_KEY):
-        script = _cookie_script("", 0, "cleared")
+        # Max-Age=0 makes the browser delete the cookie.
+        value = ""
+        max_age_seconds = 0
+        minute = 0
     else:
         return
-    components.html(script, height=0)
+    data = {
+        "name": SESSION_COOKIE,
+        "value": value,
+        "maxAge": max_age_seconds,
+        "minute": minute,
+    }
+    _cookie_component(key="session_cookie", data=data, height="content")

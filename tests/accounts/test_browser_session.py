@@ -7,10 +7,12 @@ whether the session cookie set by the page script is stored and sent back.
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from core.settings import session_idle_minutes
 from tests.browser import conftest as browser_fixtures
 from tests.browser.conftest import LiveApp
 
@@ -59,6 +61,14 @@ def _session_cookie(context: BrowserContext) -> dict[str, object]:
     return dict(cookies[0]) if cookies else {}
 
 
+def _component_deprecations(live_app: LiveApp) -> list[str]:
+    # Streamlit 1.67 logs "Please replace `st.components.v1.html` with
+    # `st.iframe`" on every call of the deprecated component functions.
+    return [
+        line for line in live_app.server_log().splitlines() if "components.v1" in line
+    ]
+
+
 def test_session_survives_reload_and_tab(
     live_app: LiveApp, page: Page, context: BrowserContext
 ) -> None:
@@ -69,8 +79,15 @@ def test_session_survives_reload_and_tab(
     )
 
     cookie = _session_cookie(context)
+    assert cookie["value"]
     assert cookie["sameSite"] == "Strict"
     assert cookie["path"] == "/"
+    # Max-Age makes the cookie persistent, and Playwright reports -1 for a
+    # cookie that ends with the browser session. The server inherits this
+    # process's environment, so both read the same idle limit.
+    assert isinstance(cookie["expires"], float)
+    assert cookie["expires"] > time.time()
+    assert cookie["expires"] <= time.time() + session_idle_minutes() * 60
 
     page.reload()
     _expect_signed_in(page, username)
@@ -79,6 +96,8 @@ def test_session_survives_reload_and_tab(
     tab.goto(live_app.url)
     _expect_signed_in(tab, username)
     tab.close()
+
+    assert _component_deprecations(live_app) == []
 
 
 def test_sign_out_ends_session(
@@ -97,12 +116,16 @@ def test_sign_out_ends_session(
     page.wait_for_function(
         "!document.cookie.includes('trajectory_session=')", timeout=TIMEOUT_MS
     )
+    assert _session_cookie(context) == {}
 
     page.reload()
     page.get_by_role("button", name="Sign in").wait_for(timeout=TIMEOUT_MS)
+    assert page.get_by_test_id("stSidebar").count() == 0
 
     # The old token is revoked on the server, so a copy of the cookie is useless.
     context.add_cookies([stolen])  # type: ignore[list-item]
     page.reload()
     page.get_by_role("button", name="Sign in").wait_for(timeout=TIMEOUT_MS)
     assert page.get_by_test_id("stSidebar").count() == 0
+
+    assert _component_deprecations(live_app) == []

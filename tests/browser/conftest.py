@@ -24,6 +24,12 @@ CHROMIUM = Path(os.environ.get("TRAJECTORY_CHROMIUM", "/usr/bin/chromium"))
 class LiveApp:
     url: str
     database_url: str
+    # The server's stdout and stderr, which include Streamlit's own warnings.
+    log_path: Path
+
+    def server_log(self) -> str:
+        """Return everything the server has written to stdout and stderr so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def cli(self, *arguments: str) -> str:
         """Run ``python -m core.cli`` on the app's database and return its output."""
@@ -83,31 +89,35 @@ def browser_type_launch_args(
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """Start the app on a free loopback port with its own SQLite database."""
-    database = tmp_path_factory.mktemp("live-app") / "trajectory.sqlite3"
+    folder = tmp_path_factory.mktemp("live-app")
+    database = folder / "trajectory.sqlite3"
+    log_path = folder / "streamlit.log"
     database_url = f"sqlite:///{database}"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(PROJECT_ROOT / "dashboard" / "app.py"),
-            "--server.headless=true",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_health(url, process, timeout=60)
-        yield LiveApp(url=url, database_url=database_url)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+    ]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_health(url, process, timeout=60)
+            yield LiveApp(url=url, database_url=database_url, log_path=log_path)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
