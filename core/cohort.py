@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.access import STUDENT_READERS, Viewer, require_role
 from core.exports import csv_bytes, export_file_name, xlsx_bytes
-from core.privacy import MIN_GROUP_SIZE, allowed_export_columns, suppress_small_groups
+from core.privacy import (
+    MIN_GROUP_SIZE,
+    SCORE_FIELDS,
+    STUDENT_SUMMARY_FIELDS,
+    allowed_export_columns,
+    suppress_small_groups,
+)
 from db.models import PredictedOutcome, Student, TrajectoryScore, Trend
 
 # A scored student below this score counts as at risk, whatever their trend.
@@ -35,26 +41,8 @@ NO_PREDICTION = "No prediction"
 TIER_ORDER = (*(outcome.value for outcome in PredictedOutcome), NO_PREDICTION)
 TREND_ORDER = tuple(trend.value for trend in Trend)
 
-STUDENT_COLUMNS = (
-    "student_id",
-    "roll_number",
-    "name",
-    "major",
-    "semester",
-    "expected_graduation_year",
-    "gpa",
-    "attendance",
-)
-SCORE_COLUMNS = (
-    "score",
-    "margin_of_error",
-    "confidence",
-    "predicted_tier",
-    "trend",
-    "velocity",
-    "abstain_reason",
-    "computed_at",
-)
+STUDENT_COLUMNS = ("student_id", *STUDENT_SUMMARY_FIELDS)
+SCORE_COLUMNS = (*SCORE_FIELDS, "abstain_reason", "computed_at")
 FLOAT_COLUMNS = (
     "gpa",
     "attendance",
@@ -135,7 +123,7 @@ def _latest_scores_query(cohort_filter: CohortFilter) -> Select[Any]:
     query = (
         select(
             Student.id.label("student_id"),
-            *(getattr(Student, column) for column in STUDENT_COLUMNS[1:]),
+            *(getattr(Student, column) for column in STUDENT_SUMMARY_FIELDS),
             *(ranked.c[column] for column in SCORE_COLUMNS),
         )
         .outerjoin(ranked, latest)

@@ -48,27 +48,38 @@ from db.types import utcnow
 # hidden, so that a group average cannot reveal one student's values.
 MIN_GROUP_SIZE = 5
 
+# Student record fields that the cohort overview lists for each student.
+STUDENT_SUMMARY_FIELDS = (
+    "roll_number",
+    "name",
+    "major",
+    "semester",
+    "expected_graduation_year",
+    "gpa",
+    "attendance",
+)
+# All student record fields, which a roster import writes and officers and
+# admins may export. A student reads them in their own record.
+STUDENT_FIELDS = (
+    *STUDENT_SUMMARY_FIELDS,
+    "weekly_study_hours",
+    "project_count",
+    "internship_count",
+)
+# Trajectory score fields that officers and admins see and may export.
+SCORE_FIELDS = (
+    "score",
+    "margin_of_error",
+    "confidence",
+    "predicted_tier",
+    "trend",
+    "velocity",
+)
+
 # Columns of a per-student export that each role may receive. Officers get no
 # wellbeing columns; staff and students get no student list at all.
 EXPORT_COLUMNS: dict[Role, tuple[str, ...]] = {
-    Role.OFFICER: (
-        "roll_number",
-        "name",
-        "major",
-        "semester",
-        "expected_graduation_year",
-        "gpa",
-        "attendance",
-        "weekly_study_hours",
-        "project_count",
-        "internship_count",
-        "score",
-        "margin_of_error",
-        "confidence",
-        "predicted_tier",
-        "trend",
-        "velocity",
-    ),
+    Role.OFFICER: (*STUDENT_FIELDS, *SCORE_FIELDS),
 }
 EXPORT_COLUMNS[Role.ADMIN] = EXPORT_COLUMNS[Role.OFFICER]
 
@@ -147,20 +158,8 @@ def _rows(objects: Any, columns: tuple[str, ...]) -> list[dict[str, Any]]:
     return [{column: getattr(item, column) for column in columns} for item in objects]
 
 
-STUDENT_FIELDS = (
-    "roll_number",
-    "name",
-    "major",
-    "semester",
-    "expected_graduation_year",
-    "gpa",
-    "attendance",
-    "weekly_study_hours",
-    "project_count",
-    "internship_count",
-    "created_at",
-    "updated_at",
-)
+# Fields of the ``student`` section of a student's own record.
+RECORD_FIELDS = (*STUDENT_FIELDS, "created_at", "updated_at")
 
 
 def _student_sections(
@@ -263,7 +262,7 @@ def student_record(
     if student is None:
         raise LookupError(f"student id {student_id} not found")
     record: dict[str, list[dict[str, Any]]] = {
-        "student": _rows([student], STUDENT_FIELDS),
+        "student": _rows([student], RECORD_FIELDS),
         "account": _rows(
             session.scalars(select(User).where(User.student_id == student_id)),
             ("username", "role", "is_active", "created_at", "last_login_at"),

@@ -19,22 +19,10 @@ from core.importing.preview import PreparedFile, Progress
 from core.importing.reading import DEFAULT_CHUNK_ROWS
 from core.importing.validation import ImportPlan, Report, convert_chunk, parse_constants
 from core.importing.writing import ImportResult, write_import
+from core.privacy import STUDENT_FIELDS
 from db.models import ImportKind, Student, User
 
 logger = logging.getLogger(__name__)
-
-_STUDENT_FIELDS = (
-    "roll_number",
-    "name",
-    "major",
-    "semester",
-    "expected_graduation_year",
-    "gpa",
-    "attendance",
-    "weekly_study_hours",
-    "project_count",
-    "internship_count",
-)
 
 
 def import_roster(
@@ -141,7 +129,7 @@ def _roll_number_taken(session: Session, key: str) -> bool:
 
 
 def _add_student(session: Session, row: dict[str, Any], import_id: int) -> Student:
-    values = {name: row[name] for name in _STUDENT_FIELDS if row.get(name) is not None}
+    values = {name: row[name] for name in STUDENT_FIELDS if row.get(name) is not None}
     student = Student(**values, import_id=import_id)
     session.add(student)
     session.flush()
