@@ -12,7 +12,7 @@ only once per file content.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -29,7 +29,6 @@ from core.importing.mapping import (
     targets_from_options,
 )
 from core.importing.preview import (
-    Progress,
     file_sha256,
     make_plan,
     prepare_file,
@@ -39,6 +38,7 @@ from core.importing.preview import (
 )
 from core.importing.reading import MAX_UPLOAD_BYTES, list_sheets
 from core.importing.validation import ImportPlan
+from core.importing.writing import Importer
 from db.models import ImportKind
 from db.session import session_scope
 
@@ -49,22 +49,6 @@ REPORT_KEY = "import_report"
 Runner = Callable[
     [PreparedFile, ImportPlan, bool, Callable[[int, int], None]], ImportResult
 ]
-
-
-class Importer(Protocol):
-    """The call signature shared by ``import_alumni`` and ``import_roster``."""
-
-    def __call__(
-        self,
-        engine: Engine,
-        viewer: Viewer | None,
-        prepared: PreparedFile,
-        plan: ImportPlan,
-        *,
-        only_valid: bool = ...,
-        progress: Progress | None = ...,
-        page: str | None = ...,
-    ) -> ImportResult: ...
 
 
 def read_upload(label: str, key: str, prompt: str) -> tuple[bytes, str, str] | None:

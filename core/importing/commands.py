@@ -15,7 +15,7 @@ from core.importing.history import undo_import
 from core.importing.preview import PreparedFile, make_plan, prepare_file
 from core.importing.roster import import_roster
 from core.importing.validation import ImportPlan
-from core.importing.writing import ImportResult, import_alumni
+from core.importing.writing import Importer, ImportResult, import_alumni
 from db.migrate import upgrade_to_head
 from db.models import ImportKind
 from db.session import session_scope
@@ -125,13 +125,16 @@ def _finish(result: ImportResult) -> None:
     print(result.message)
 
 
-def run_import_alumni(args: argparse.Namespace, engine: Engine) -> None:
-    """Import an alumni file from the command line."""
+def _run_import(
+    args: argparse.Namespace,
+    engine: Engine,
+    kind: ImportKind,
+    importer: Importer,
+    gpa_from_percent: bool,
+) -> ImportResult:
     try:
-        prepared, plan = _prepare(
-            engine, args, ImportKind.ALUMNI, args.gpa_from_percent
-        )
-        result = import_alumni(
+        prepared, plan = _prepare(engine, args, kind, gpa_from_percent)
+        result = importer(
             engine,
             None,
             prepared,
@@ -143,6 +146,14 @@ def run_import_alumni(args: argparse.Namespace, engine: Engine) -> None:
     except ImportFailure as error:
         _fail(str(error))
     _finish(result)
+    return result
+
+
+def run_import_alumni(args: argparse.Namespace, engine: Engine) -> None:
+    """Import an alumni file from the command line."""
+    result = _run_import(
+        args, engine, ImportKind.ALUMNI, import_alumni, args.gpa_from_percent
+    )
     # Scores compare students with the alumni, so they are stale after new rows.
     if result.status == "imported" and result.rows_written:
         print(
@@ -153,20 +164,7 @@ def run_import_alumni(args: argparse.Namespace, engine: Engine) -> None:
 
 def run_import_roster(args: argparse.Namespace, engine: Engine) -> None:
     """Import a roster and print the new accounts with their one-time passwords."""
-    try:
-        prepared, plan = _prepare(engine, args, ImportKind.ROSTER, False)
-        result = import_roster(
-            engine,
-            None,
-            prepared,
-            plan,
-            only_valid=args.only_valid,
-            progress=_print_progress,
-            page=PAGE,
-        )
-    except ImportFailure as error:
-        _fail(str(error))
-    _finish(result)
+    result = _run_import(args, engine, ImportKind.ROSTER, import_roster, False)
     if result.accounts:
         print("One-time passwords (shown only now; each must be changed at sign-in):")
         print("roll_number,username,password")

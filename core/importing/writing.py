@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -74,6 +74,22 @@ class ImportResult:
             f"{self.report.rows_rejected:,} rejected, {self.rows_duplicate:,} already "
             f"present, of {self.report.rows_total:,} rows."
         )
+
+
+class Importer(Protocol):
+    """The call signature shared by ``import_alumni`` and ``import_roster``."""
+
+    def __call__(
+        self,
+        engine: Engine,
+        viewer: Viewer | None,
+        prepared: PreparedFile,
+        plan: ImportPlan,
+        *,
+        only_valid: bool = ...,
+        progress: Progress | None = ...,
+        page: str | None = ...,
+    ) -> ImportResult: ...
 
 
 class _Rejected(Exception):
