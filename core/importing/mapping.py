@@ -45,6 +45,20 @@ class FieldSpec:
     required: bool = False
 
 
+# Header spellings of a major in alumni files and rosters alike. Alumni files
+# also accept "specialisation" and "specialization".
+_MAJOR_SYNONYMS = (
+    "major",
+    "branch",
+    "stream",
+    "department",
+    "dept",
+    "discipline",
+    "programme",
+    "program",
+    "course",
+)
+
 ALUMNI_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "name",
@@ -62,19 +76,7 @@ ALUMNI_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "major",
         "Major",
-        (
-            "major",
-            "branch",
-            "stream",
-            "department",
-            "dept",
-            "discipline",
-            "specialisation",
-            "specialization",
-            "programme",
-            "program",
-            "course",
-        ),
+        (*_MAJOR_SYNONYMS, "specialisation", "specialization"),
         required=True,
     ),
     FieldSpec(
@@ -210,22 +212,7 @@ ROSTER_FIELDS: tuple[FieldSpec, ...] = (
         required=True,
     ),
     FieldSpec("name", "Name", ("name", "student name", "full name"), required=True),
-    FieldSpec(
-        "major",
-        "Major",
-        (
-            "major",
-            "branch",
-            "stream",
-            "department",
-            "dept",
-            "discipline",
-            "programme",
-            "program",
-            "course",
-        ),
-        required=True,
-    ),
+    FieldSpec("major", "Major", _MAJOR_SYNONYMS, required=True),
     FieldSpec(
         "semester", "Semester", ("semester", "sem", "current semester"), required=True
     ),
