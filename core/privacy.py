@@ -196,17 +196,7 @@ def _student_sections(
         "subject_marks": (SubjectMark, ("semester", "subject", "marks")),
         "trajectory_scores": (
             TrajectoryScore,
-            (
-                "computed_at",
-                "score",
-                "margin_of_error",
-                "confidence",
-                "predicted_tier",
-                "trend",
-                "velocity",
-                "abstain_reason",
-                "engine_version",
-            ),
+            ("computed_at", *SCORE_FIELDS, "abstain_reason", "engine_version"),
         ),
         "recommendations": (
             Recommendation,
