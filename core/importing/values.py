@@ -19,6 +19,11 @@ PERCENT_MAX = 100.0
 YEAR_MIN = 1950
 YEAR_MAX = 2100
 
+# Counts and extra numeric columns must be below this in absolute value. No
+# placement attribute (a count, a test score, an age) comes near it, and values
+# near the float64 maximum overflow when the engine squares them to scale features.
+NUMBER_ABS_MAX = 1_000_000.0
+
 # Rupees in one lakh: salaries in rupees a year are divided by this to give LPA.
 RUPEES_PER_LAKH = 100_000
 
@@ -307,15 +312,33 @@ def parse_year(text: str) -> int:
     )
 
 
+def _check_magnitude(value: float, what: str) -> float:
+    if abs(value) >= NUMBER_ABS_MAX:
+        raise ValueProblem(
+            f"{what} must be below {NUMBER_ABS_MAX:,.0f} in absolute value",
+            "correct the value, which is likely a typing or export error",
+        )
+    return value
+
+
 def parse_count(text: str) -> int:
-    """Parse a non-negative whole number (semester, project count...)."""
+    """Parse a whole number from 0 to below ``NUMBER_ABS_MAX`` (semester, projects)."""
     value = _parse_plain(text, "count")
     if value != int(value) or value < 0:
         raise ValueProblem(
             "count must be a whole number of 0 or more",
             "write a whole number such as 2",
         )
-    return int(value)
+    return int(_check_magnitude(value, "a count"))
+
+
+def parse_extra_number(text: str) -> float:
+    """Parse a value of an extra numeric column.
+
+    Raises ``ValueProblem`` for a value at or above ``NUMBER_ABS_MAX`` in
+    absolute value.
+    """
+    return _check_magnitude(parse_number(text), "a number")
 
 
 def parse_text(text: str, max_length: int) -> str:

@@ -145,3 +145,25 @@ def test_import_alumni_command_invalid_set_value(
     errors = capsys.readouterr().err
     assert "value '99' given for GPA" in errors
     assert _count(engine, Alumnus) == 0
+
+
+def test_import_alumni_command_impossible_extras(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "extras.csv"
+    path.write_text(
+        "Name,Branch,Placed,Year,Internships,Hostel\n"
+        "Asha,CSE,Yes,2024,1,0\n"
+        "Ravi,IT,No,2024,-3,1\n"
+        "Mira,IT,No,2024,0,1e308\n"
+    )
+
+    assert main(["import-alumni", str(path)]) == 1
+
+    errors = capsys.readouterr().err
+    assert "row 3, column 'Internships', value '-3'" in errors
+    assert "count must be a whole number of 0 or more" in errors
+    assert "row 4, column 'Hostel', value '1e308'" in errors
+    assert "below 1,000,000 in absolute value" in errors
+    assert "Nothing was written" in errors
+    assert _count(engine, Alumnus) == 0

@@ -182,6 +182,7 @@ PARSERS = [
     values.parse_placement_status,
     values.parse_company_tier,
     values.parse_count,
+    values.parse_extra_number,
     values.parse_gender,
 ]
 
@@ -242,3 +243,40 @@ def test_parsed_salary_bounds_ordered(text: str) -> None:
 @given(st.floats(min_value=0, max_value=10, allow_nan=False).map(lambda x: round(x, 2)))
 def test_gpa_round_trips_through_text(gpa: float) -> None:
     assert values.parse_gpa(str(gpa)) == gpa
+
+
+@pytest.mark.parametrize("text", ["1e308", "-1e308", "1000000", "-1,000,000"])
+def test_parse_extra_number_rejects_huge(text: str) -> None:
+    with pytest.raises(ValueProblem, match="absolute value"):
+        values.parse_extra_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("-3.5", -3.5), ("999999", 999_999.0), ("0", 0.0)]
+)
+def test_parse_extra_number_accepts(text: str, expected: float) -> None:
+    assert values.parse_extra_number(text) == expected
+
+
+@pytest.mark.parametrize("text", ["-3", "2.5", "1e308", "1000000"])
+def test_parse_count_rejects(text: str) -> None:
+    with pytest.raises(ValueProblem):
+        values.parse_count(text)
+
+
+@given(cell_text)
+def test_parsed_extra_number_bounded(text: str) -> None:
+    try:
+        number = values.parse_extra_number(text)
+    except ValueProblem:
+        return
+    assert abs(number) < values.NUMBER_ABS_MAX
+
+
+@given(cell_text)
+def test_parsed_count_bounded(text: str) -> None:
+    try:
+        count = values.parse_count(text)
+    except ValueProblem:
+        return
+    assert 0 <= count < values.NUMBER_ABS_MAX
