@@ -1,19 +1,20 @@
 """Canonical major names and the editable list of their spellings.
 
 Files name one major in many ways (``CSE``, ``CS``, ``Computer Science and
-Engineering``). Each spelling is looked up by its key (lower case, ``&`` read as
-``and``, punctuation and repeated spaces removed) in the ``major_aliases`` table.
-A major without an alias is kept as written.
+Engineering``). Each spelling is looked up by its key (``major_key``) in the
+``major_aliases`` table. A major without an alias takes the spelling of a major
+already stored under the same key, or else is kept as written. Every major is
+stored in Unicode NFC form, so a file saved on macOS (NFD) stores the same text.
 """
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union
 from sqlalchemy.orm import Session
 
-from db.models import MajorAlias
+from db.models import Alumnus, MajorAlias, Student
 
 # Used while the major_aliases table is empty; staff edit the list afterwards.
 DEFAULT_MAJOR_ALIASES: dict[str, tuple[str, ...]] = {
@@ -51,13 +52,31 @@ DEFAULT_MAJOR_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def major_key(text: str) -> str:
-    """Return the lookup key of a major's spelling."""
-    lowered = text.lower().replace("&", " and ")
-    words = re.sub(r"[^0-9a-z]+", " ", lowered).split()
+    """Return the lookup key of a major's spelling.
+
+    The key is the NFKC form, case-folded, with ``&`` read as ``and``. Letters,
+    digits and combining marks of every script are kept, and every other run of
+    characters becomes one space.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
+    # Combining marks are kept because Indic vowel signs and viramas are marks,
+    # not letters. Dropping them would split a Devanagari or Tamil word apart.
+    separated = "".join(
+        character
+        if character.isalnum() or unicodedata.category(character).startswith("M")
+        else " "
+        for character in folded
+    )
+    words = separated.split()
     # Dotted abbreviations (E.C.E, C.S.E) read as the plain ones (ece, cse).
     if len(words) > 1 and all(len(word) == 1 for word in words):
         return "".join(words)
     return " ".join(words)
+
+
+def normalize_major(text: str) -> str:
+    """Return ``text`` as a major is stored: NFC form with single spaces."""
+    return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
 def alias_pairs(session: Session) -> list[tuple[str, str]]:
@@ -81,13 +100,26 @@ def alias_pairs(session: Session) -> list[tuple[str, str]]:
 
 
 def load_aliases(session: Session) -> dict[str, str]:
-    """Return the alias list as a mapping from spelling key to canonical name."""
-    return {major_key(alias): canonical for alias, canonical in alias_pairs(session)}
+    """Return the mapping from spelling key to the major to store.
+
+    The alias list comes first. A key that no alias covers maps to the spelling
+    of a major already stored for alumni or students (the first in sort order),
+    so that a roster's ``génie électrique`` matches the alumni's
+    ``Génie Électrique``.
+    """
+    known = session.scalars(union(select(Alumnus.major), select(Student.major))).all()
+    aliases: dict[str, str] = {}
+    for major in sorted(major for major in known if major):
+        aliases.setdefault(major_key(major), normalize_major(major))
+    for alias, canonical in alias_pairs(session):
+        aliases[major_key(alias)] = normalize_major(canonical)
+    aliases.pop("", None)
+    return aliases
 
 
 def canonical_major(text: str, aliases: dict[str, str]) -> str:
-    """Return the canonical name of the major written as ``text``."""
-    return aliases.get(major_key(text), " ".join(text.split()))
+    """Return the major to store for the spelling ``text``, in NFC form."""
+    return aliases.get(major_key(text), normalize_major(text))
 
 
 def save_aliases(session: Session, pairs: list[tuple[str, str]]) -> None:
@@ -107,7 +139,10 @@ def save_aliases(session: Session, pairs: list[tuple[str, str]]) -> None:
         seen.add(key)
     session.execute(delete(MajorAlias))
     session.add_all(
-        MajorAlias(alias=alias.strip(), canonical=" ".join(canonical.split()))
+        MajorAlias(
+            alias=unicodedata.normalize("NFC", alias.strip()),
+            canonical=normalize_major(canonical),
+        )
         for alias, canonical in pairs
     )
     session.flush()

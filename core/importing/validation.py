@@ -16,10 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from core.engine.recommending import COUNT_FEATURES
 from core.importing import values
 from core.importing.errors import ImportFailure
-from core.importing.majors import canonical_major
+from core.importing.majors import canonical_major, major_key
 from core.importing.mapping import EXTRA_PREFIX, fields_for
 from core.importing.values import ValueProblem
 from db.models import ImportKind, PlacementStatus
@@ -161,43 +160,12 @@ def _salary(text: str) -> tuple[str, float, float]:
     return text, low, high
 
 
-# Key prefixes of extra columns that count things (``no_of_hackathons``).
-_COUNT_PREFIXES = ("no_of_", "number_of_")
-
-
-def is_count_extra(key: str) -> bool:
-    """Return whether the extra column ``key`` contains counts.
-
-    Counts are the engine's count features (internships, projects, backlogs) and
-    any key that ends in ``_count`` or starts with ``no_of_`` or ``number_of_``.
-    """
-    return (
-        key in COUNT_FEATURES
-        or key.endswith("_count")
-        or key.startswith(_COUNT_PREFIXES)
-    )
-
-
-def _extra_count(text: str) -> float:
-    # A float, like every other extra value, so the stored JSON and the engine's
-    # feature vectors see one number type.
-    return float(values.parse_count(text))
-
-
 def parser_for(target: str, plan: ImportPlan) -> Parser:
-    """Return the cell parser of a target field under the plan's options.
-
-    Extra columns that contain counts (see ``is_count_extra``) take whole numbers
-    of 0 or more. Every other extra column takes any number below
-    ``values.NUMBER_ABS_MAX`` in absolute value.
-    """
+    """Return the cell parser of a target field under the plan's options."""
     if target.startswith(EXTRA_PREFIX):
-        if is_count_extra(target.removeprefix(EXTRA_PREFIX)):
-            return _extra_count
-        return values.parse_extra_number
+        return values.parse_number
     if target == "major":
-        aliases = plan.major_aliases
-        return lambda text: canonical_major(values.parse_text(text, 120), aliases)
+        return _major_parser(plan.major_aliases)
     if target == "gpa":
         return _percent_gpa if plan.gpa_from_percent else values.parse_gpa
     parsers: dict[str, Parser] = {
@@ -218,6 +186,20 @@ def parser_for(target: str, plan: ImportPlan) -> Parser:
         "internship_count": values.parse_count,
     }
     return parsers[target]
+
+
+def _major_parser(aliases: dict[str, str]) -> Parser:
+    def parse_major(text: str) -> str:
+        major = canonical_major(values.parse_text(text, 120), aliases)
+        key = major_key(text)
+        if not key:
+            return major
+        # The first spelling of a new major is added to the plan's mapping, so
+        # that later rows of the file that differ only in case or Unicode form
+        # store the same text.
+        return aliases.setdefault(key, major)
+
+    return parse_major
 
 
 def _enum_value(member: Any) -> str | None:
