@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.engine.recommending import COUNT_FEATURES
 from core.importing import values
 from core.importing.errors import ImportFailure
 from core.importing.majors import canonical_major, major_key
@@ -160,10 +161,40 @@ def _salary(text: str) -> tuple[str, float, float]:
     return text, low, high
 
 
+# Key prefixes of extra columns that count things (``no_of_hackathons``).
+_COUNT_PREFIXES = ("no_of_", "number_of_")
+
+
+def is_count_extra(key: str) -> bool:
+    """Return whether the extra column ``key`` contains counts.
+
+    Counts are the engine's count features (internships, projects, backlogs) and
+    any key that ends in ``_count`` or starts with ``no_of_`` or ``number_of_``.
+    """
+    return (
+        key in COUNT_FEATURES
+        or key.endswith("_count")
+        or key.startswith(_COUNT_PREFIXES)
+    )
+
+
+def _extra_count(text: str) -> float:
+    # A float, like every other extra value, so the stored JSON and the engine's
+    # feature vectors see one number type.
+    return float(values.parse_count(text))
+
+
 def parser_for(target: str, plan: ImportPlan) -> Parser:
-    """Return the cell parser of a target field under the plan's options."""
+    """Return the cell parser of a target field under the plan's options.
+
+    Extra columns that contain counts (see ``is_count_extra``) take whole numbers
+    of 0 or more. Every other extra column takes any number below
+    ``values.NUMBER_ABS_MAX`` in absolute value.
+    """
     if target.startswith(EXTRA_PREFIX):
-        return values.parse_number
+        if is_count_extra(target.removeprefix(EXTRA_PREFIX)):
+            return _extra_count
+        return values.parse_extra_number
     if target == "major":
         return _major_parser(plan.major_aliases)
     if target == "gpa":
