@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from core.engine.features import PIPELINE_VERSION
+from core.engine.trends import MIN_INTERVAL_DAYS
 from db.models import (
     Alumnus,
     DigitalWellbeing,
@@ -140,13 +141,14 @@ def alumni_fingerprint(connection: Connection) -> str:
 def load_students(
     connection: Connection, student_ids: Sequence[int] | None, now: datetime
 ) -> pd.DataFrame:
-    """Read students with their readiness inputs and their previous score.
+    """Read students with their readiness inputs and their trend's reference score.
 
     Columns besides the student's own: ``skill_weighted_sum``, ``skill_weight_sum``
     and ``skill_score`` (skills weighted by the catalogue's market weight when the
     catalogue lists the skill, else by the skill's own weight), ``focus_score``
     (mean of the last ``FOCUS_WINDOW_DAYS`` days), ``marks_mean``,
-    ``previous_score``, ``previous_at``, ``stored_vector_id`` and ``stored_hash``.
+    ``reference_score`` and ``reference_at`` (see ``trends``), ``stored_vector_id``
+    and ``stored_hash``.
     """
     query = select(
         Student.id,
@@ -202,7 +204,7 @@ def load_students(
     )
     frame = frame.join(skills).join(focus).join(marks)
     frame["skill_score"] = frame["skill_weighted_sum"] / frame["skill_weight_sum"]
-    return frame.join(_previous_scores(connection, now)).reset_index(drop=True)
+    return frame.join(_reference_scores(connection, now)).reset_index(drop=True)
 
 
 def _grouped(connection: Connection, query: object) -> pd.DataFrame:
@@ -210,20 +212,24 @@ def _grouped(connection: Connection, query: object) -> pd.DataFrame:
     return frame.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
-def _previous_scores(connection: Connection, now: datetime) -> pd.DataFrame:
+def _reference_scores(connection: Connection, now: datetime) -> pd.DataFrame:
+    """Return each student's newest score from ``MIN_INTERVAL_DAYS`` ago or earlier."""
+    cutoff = now - timedelta(days=MIN_INTERVAL_DAYS)
     latest = (
         select(
             TrajectoryScore.student_id,
             func.max(TrajectoryScore.computed_at).label("computed_at"),
         )
-        .where(TrajectoryScore.score.is_not(None), TrajectoryScore.computed_at <= now)
+        .where(
+            TrajectoryScore.score.is_not(None), TrajectoryScore.computed_at <= cutoff
+        )
         .group_by(TrajectoryScore.student_id)
         .subquery()
     )
     query = select(
         TrajectoryScore.student_id,
-        TrajectoryScore.score.label("previous_score"),
-        TrajectoryScore.computed_at.label("previous_at"),
+        TrajectoryScore.score.label("reference_score"),
+        TrajectoryScore.computed_at.label("reference_at"),
     ).join(
         latest,
         and_(
@@ -233,7 +239,7 @@ def _previous_scores(connection: Connection, now: datetime) -> pd.DataFrame:
     )
     frame = _frame(connection.execute(query))
     frame = frame.drop_duplicates("student_id").set_index("student_id")
-    frame["previous_score"] = frame["previous_score"].astype(float)
+    frame["reference_score"] = frame["reference_score"].astype(float)
     return frame
 
 

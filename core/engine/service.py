@@ -69,15 +69,37 @@ class RescoreSummary:
     duration_seconds: float
 
 
+def _skill_lists(students: pd.DataFrame, skills: pd.DataFrame) -> list[str]:
+    """Return each student's skills as text: name, proficiency and weight of each.
+
+    Recommendations name single skills, so a changed list must count as a changed
+    input even when the weighted mean skill score stays the same.
+    """
+    text = (
+        skills["name"].astype(str)
+        + ":"
+        + skills["proficiency"].round(6).astype(str)
+        + ":"
+        + skills["market_weight"].astype(str)
+    )
+    by_student = text.groupby(skills["student_id"].to_numpy()).agg("|".join).to_dict()
+    return [by_student.get(student_id, "") for student_id in students["id"].tolist()]
+
+
 def _source_hashes(
-    students: pd.DataFrame, features: Sequence[str], fingerprint: str
+    students: pd.DataFrame,
+    skill_lists: list[str],
+    features: Sequence[str],
+    fingerprint: str,
 ) -> list[str]:
     columns = [*features, *[c for c in _READINESS_INPUTS if c not in features]]
     values = students.reindex(columns=columns).astype(float).round(6)
     prefix = f"{PIPELINE_VERSION}|{ENGINE_VERSION}|{fingerprint}|{','.join(columns)}|"
     return [
-        hashlib.sha256((prefix + repr(row)).encode()).hexdigest()
-        for row in values.itertuples(index=False, name=None)
+        hashlib.sha256((prefix + repr(row) + "|" + skill_list).encode()).hexdigest()
+        for row, skill_list in zip(
+            values.itertuples(index=False, name=None), skill_lists, strict=True
+        )
     ]
 
 
@@ -88,12 +110,14 @@ def _score_rows(
     now: datetime,
     run_id: int,
 ) -> list[dict[str, Any]]:
-    previous = chunk["previous_score"].to_numpy(dtype=float)
-    previous_at = pd.to_datetime(chunk["previous_at"], utc=True)
-    days = ((pd.Timestamp(now) - previous_at).dt.total_seconds() / 86_400).to_numpy(
+    reference = chunk["reference_score"].to_numpy(dtype=float)
+    reference_at = pd.to_datetime(chunk["reference_at"], utc=True)
+    days = ((pd.Timestamp(now) - reference_at).dt.total_seconds() / 86_400).to_numpy(
         dtype=float, na_value=np.nan
     )
-    velocity, trend = velocity_and_trend(result.score, previous, days)
+    # The stored score is rounded, so the rate compares rounded with rounded and
+    # an unchanged score gives exactly zero.
+    velocity, trend = velocity_and_trend(np.round(result.score, 2), reference, days)
     score = _rounded(result.score, 2)
     confidence = _rounded(result.confidence, 4)
     margin = _rounded(result.margin, 2)
@@ -201,7 +225,9 @@ def rescore_students(
 
     features = shared_features(alumni, STUDENT_NUMERIC_FEATURES)
     model = TrajectoryModel(alumni, features)
-    students["source_hash"] = _source_hashes(students, features, fingerprint)
+    students["source_hash"] = _source_hashes(
+        students, _skill_lists(students, skills), features, fingerprint
+    )
     unchanged = students["source_hash"] == students["stored_hash"]
     skipped = int(unchanged.sum()) if only_changed else 0
     if only_changed:

@@ -228,3 +228,76 @@ def test_stored_time_matches_run_time(engine: Engine) -> None:
         )
         assert found == 1
         assert recommended >= 1
+
+
+def _newest_score(engine: Engine, student_id: int) -> TrajectoryScore:
+    with session_scope(engine) as session:
+        score = session.scalars(
+            select(TrajectoryScore)
+            .where(TrajectoryScore.student_id == student_id)
+            .order_by(TrajectoryScore.computed_at.desc(), TrajectoryScore.id.desc())
+            .limit(1)
+        ).one()
+        session.expunge(score)
+        return score
+
+
+def test_same_day_rescore_keeps_trend(engine: Engine) -> None:
+    student_id = _setup(engine)
+    rescore_students(engine, now=START)
+    with session_scope(engine) as session:
+        student = session.get(Student, student_id)
+        assert student is not None
+        student.gpa = 8.5
+    later = START + timedelta(days=20)
+    rescore_students(engine, now=later)
+    first = _newest_score(engine, student_id)
+
+    rescore_students(engine, now=later + timedelta(minutes=9))
+    again = _newest_score(engine, student_id)
+
+    assert first.trend == "improving"
+    assert again.trend == "improving"
+    assert again.velocity == pytest.approx(first.velocity, abs=0.1)
+
+
+def test_trend_empty_within_interval(engine: Engine) -> None:
+    student_id = _setup(engine)
+    rescore_students(engine, now=START)
+    with session_scope(engine) as session:
+        student = session.get(Student, student_id)
+        assert student is not None
+        student.gpa = 8.5
+
+    rescore_students(engine, now=START + timedelta(days=2))
+
+    newest = _newest_score(engine, student_id)
+    assert newest.trend is None
+    assert newest.velocity is None
+
+
+def test_unchanged_score_has_zero_velocity(engine: Engine) -> None:
+    student_id = _setup(engine)
+    rescore_students(engine, now=START)
+
+    rescore_students(engine, now=START + timedelta(days=10))
+
+    newest = _newest_score(engine, student_id)
+    assert newest.velocity == 0.0
+    assert newest.trend == "stable"
+
+
+def test_changed_skill_list_rescored(engine: Engine) -> None:
+    student_id = _setup(engine)
+    rescore_students(engine, now=START)
+    with session_scope(engine) as session:
+        skill = session.scalars(
+            select(Skill).where(Skill.student_id == student_id)
+        ).one()
+        # Same proficiency and weight, so the weighted skill score is unchanged.
+        skill.name = "PostgreSQL"
+
+    again = rescore_students(engine, now=START + timedelta(days=1), only_changed=True)
+
+    assert again.students_scored == 1
+    assert again.skipped_unchanged == 0
