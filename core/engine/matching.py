@@ -158,13 +158,17 @@ class Pool:
         the full alumni frame, nearest first, and are followed by -1 with distance
         ``inf`` where fewer than ``k`` alumni are eligible (see the module notes).
         The compared share of a student is the mean, over its neighbours, of the
-        share of comparable columns observed on both sides (0 with none).
+        share of comparable columns observed on both sides (0 with none), where a
+        column with one value across the pool counts only if the student has it.
         """
         k = min(k, len(self.rows))
         student_observed = ~np.isnan(matrix[:, self.comparable])
         positions, distances = self._search(matrix, student_observed, k)
         matched = positions >= 0
-        both = student_observed[:, None, :] & self.observed[positions]
+        both = (
+            self._agreeing(matrix, student_observed)[:, None, :]
+            & self.observed[positions]
+        )
         compared = both.sum(axis=2) / max(self.observed.shape[1], 1)
         matched_count = matched.sum(axis=1)
         share = np.where(matched, compared, 0.0).sum(axis=1) / np.maximum(
@@ -172,6 +176,23 @@ class Pool:
         )
         alumni = np.where(matched, self.rows[positions], -1)
         return alumni, distances, share
+
+    def _agreeing(self, matrix: np.ndarray, student_observed: np.ndarray) -> np.ndarray:
+        """Mask the comparable columns on which a student can be compared.
+
+        A column with one value across the pool (weight zero in the distance)
+        counts only where the student has that same value. A student who differs
+        from every alumnus on it is outside what the pool shows, so that column
+        lowers the compared share instead of looking like a perfect match.
+        """
+        constant = ~self.scaling.usable[self.comparable]
+        if not constant.any():
+            return student_observed
+        values = matrix[:, self.comparable][:, constant]
+        pool_value = self.scaling.mean[self.comparable][constant]
+        agreeing = student_observed.copy()
+        agreeing[:, constant] &= np.isclose(values, pool_value, rtol=1e-9, atol=1e-9)
+        return agreeing
 
     def _search(
         self, matrix: np.ndarray, student_observed: np.ndarray, k: int
@@ -240,6 +261,8 @@ class Neighbours:
     fallback: np.ndarray
     matched: np.ndarray
     pool_key: list[str | None] = field(default_factory=list)
+    # Number of alumni of each student's own major (all of them outside a fallback).
+    own_major_alumni: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class Matcher:
@@ -315,4 +338,7 @@ class Matcher:
             share[rows] = found_share
         fallback = np.array([key == self.ALL_MAJORS for key in keys], dtype=bool)
         matched = np.array([key is not None for key in keys], dtype=bool)
-        return Neighbours(alumni, distances, share, fallback, matched, keys)
+        own = np.array(
+            [self.major_sizes.get(major, 0) for major in majors], dtype=float
+        )
+        return Neighbours(alumni, distances, share, fallback, matched, keys, own)

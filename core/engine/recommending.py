@@ -2,7 +2,8 @@
 
 For a student predicted at tier T, the target group is the placed alumni of the next
 better tier (Not Placed -> Tier3 -> Tier2 -> Tier1; Tier1 keeps Tier1) in the pool
-the student was matched in. For each matching feature on which the student is below
+the student was matched in, or all placed alumni of the pool when none of them has
+that tier (files without tiers). For each matching feature on which the student is below
 that group's median, the student is rescored with the value set to the median, and
 the recommendation's points are the score difference. Alumni records carry no
 skills or wellbeing data, so those gaps are measured against fixed targets instead
@@ -22,7 +23,16 @@ import numpy as np
 import pandas as pd
 
 from core.engine.features import feature_label, readiness_score
-from core.engine.scoring import OUTCOMES, READINESS_WEIGHT, ScoreResult, TrajectoryModel
+from core.engine.scoring import (
+    NOT_PLACED,
+    OUTCOMES,
+    READINESS_WEIGHT,
+    ScoreResult,
+    TrajectoryModel,
+)
+
+# Target group code of all placed alumni of a pool, known tier or not.
+ANY_PLACED = -1
 
 SKILL_TARGET = 80.0
 FOCUS_TARGET = 70.0
@@ -68,8 +78,10 @@ def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
         done.add(key)
         codes = model.outcomes[pool.rows]
         matrix = model.matcher.matrix[pool.rows]
-        for code in range(len(OUTCOMES) - 1):
-            members = matrix[codes == code]
+        groups = {code: codes == code for code in range(len(OUTCOMES) - 1)}
+        groups[ANY_PLACED] = codes != NOT_PLACED
+        for code, in_group in groups.items():
+            members = matrix[in_group]
             if len(members):
                 # A feature no member has gives NaN (no target), not a warning.
                 with warnings.catch_warnings():
@@ -92,10 +104,32 @@ def _row(
     }
 
 
-def _targets(model: TrajectoryModel, result: ScoreResult) -> np.ndarray:
-    """Return each student's tier-up medians, shape (n, n_features), NaN if none."""
+def _target_codes(model: TrajectoryModel, result: ScoreResult) -> np.ndarray:
+    """Return each student's target group: the tier one up, else ``ANY_PLACED``.
+
+    The tier one up is used when the student's pool has placed alumni with that
+    tier. Otherwise (files without tiers) the target is all placed alumni of the
+    pool.
+    """
     medians = target_medians(model)
-    target_code = np.clip(result.predicted - 1, 0, None)
+    tier_up = np.clip(result.predicted - 1, 0, None)
+    return np.array(
+        [
+            tier if (str(key), int(tier)) in medians else ANY_PLACED
+            for key, tier in zip(result.neighbours.pool_key, tier_up, strict=True)
+        ],
+        dtype=np.int64,
+    )
+
+
+def _targets(
+    model: TrajectoryModel, result: ScoreResult, target_code: np.ndarray
+) -> np.ndarray:
+    """Return each student's target-group medians, shape (n, n_features).
+
+    Rows are NaN where the student has no target group.
+    """
+    medians = target_medians(model)
     # One row of target medians per (pool, target class) pair; -1 where none.
     pairs = list(medians)
     pair_index = {pair: number for number, pair in enumerate(pairs)}
@@ -124,8 +158,8 @@ def feature_recommendations(
 ) -> list[dict[str, Any]]:
     """Recommend closing each matching-feature gap to the tier-up median."""
     students = students.reset_index(drop=True)
-    targets_by_student = _targets(model, result)
-    target_code = np.clip(result.predicted - 1, 0, None)
+    target_code = _target_codes(model, result)
+    targets_by_student = _targets(model, result, target_code)
     # One copy of each student per feature gap, with that gap closed, all
     # rescored in a single batch: one search per pool instead of one per feature.
     gaps: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -161,14 +195,17 @@ def feature_recommendations(
         for position, gain in zip(positions.tolist(), gains.tolist(), strict=True):
             if not gain >= MIN_POINTS:
                 continue
-            tier = OUTCOMES[int(target_code[position])]
+            code = int(target_code[position])
+            group = "Placed alumni" + (
+                "" if code == ANY_PLACED else f" at {OUTCOMES[code]}"
+            )
             target = _format(float(targets[position]), feature)
             rows.append(
                 _row(
                     position,
                     feature,
                     f"Raise {label} to {target}",
-                    f"Placed alumni at {tier} in your comparison group had a median "
+                    f"{group} in your comparison group had a median "
                     f"of {target} for {label}, and yours is "
                     f"{_format(float(current_values[position]), feature)}.",
                     gain,

@@ -10,9 +10,10 @@ Weights
 Probabilities
     q_c = sum_i w_i [c_i = c] / sum_i w_i, the weighted outcome shares, smoothed
     towards the pool's base rates pi_c with ``PRIOR_STRENGTH`` pseudo-neighbours:
-    p_c = (n q_c + a pi_c) / (n + a). The smoothing counts neighbours, not weights,
-    so that p is an increasing affine map of q and a score that rises with q keeps
-    rising.
+    p_c = (n q_c + a pi_c) / (n + a), pi_c the outcome shares of the alumni of the
+    student's pool (its major, or all alumni). The smoothing counts neighbours,
+    not weights, so that p is an increasing affine map of q and a score that rises
+    with q keeps rising.
 Score
     S = sum_c p_c value_c with values Tier1 100, Tier2 75, Tier3 50, Not Placed 0,
     then shifted by readiness: score = clip(S + ``READINESS_WEIGHT`` (R - 50), 0, 100).
@@ -24,16 +25,23 @@ Margin of error
     margin = 1.96 sqrt((s^2 n_eff + 2500 a) / (n_eff + a)^2). For a fixed mix it
     falls as n_eff grows, since s^2 <= 2500. It is then multiplied by (1 + d_bar),
     d_bar the weighted mean distance, and by ``FALLBACK_MARGIN_FACTOR`` for a
-    fallback to all majors, and capped at 100.
+    fallback to all majors, and capped at 100. In a fallback n_eff is first capped
+    at the number of alumni of the student's own major, because alumni of other
+    majors say less about it; this widens the margin and lowers the confidence.
 Confidence
     n_eff / (n_eff + ``CONFIDENCE_HALF_COUNT``) x 1 / (1 + d_bar) x the compared
     share x ``FALLBACK_CONFIDENCE_FACTOR`` for a fallback. The compared share is the
     mean, over the counted neighbours, of the share of usable features observed on
     both the student and the neighbour, so confidence falls as fewer features are
     actually compared.
+Predicted outcome
+    Not Placed when p_NotPlaced > 0.5, else the most likely tier, ties to the lower
+    tier (``predicted_outcomes``).
 Abstention
-    No score is given when the major has no alumni, or when no neighbour shares an
-    observed GPA or attendance value with the student (see ``matching``).
+    No score is given when the major has no alumni, when no neighbour shares an
+    observed GPA or attendance value with the student (see ``matching``), or when
+    the compared share is 0: every feature the student shares with the pool has
+    one value across the pool, and the student's value differs from it.
 
 Alumni placed with no known tier
     Such an alumnus counts fully towards P(placed), and its placed mass of 1 is
@@ -75,8 +83,8 @@ _MAX_VARIANCE = 50.0**2
 ABSTAIN_NO_ALUMNI = "not enough comparable alumni: no alumni of this major"
 ABSTAIN_EMPTY = "not enough comparable alumni: no alumni have been imported"
 ABSTAIN_NO_SHARED = (
-    "not enough comparable alumni: the student and the alumni of {pool} share no "
-    "observed GPA or attendance"
+    "not enough comparable alumni: the alumni of {pool} share no GPA or "
+    "attendance value the student's can be compared with"
 )
 
 
@@ -156,6 +164,20 @@ class ScoreResult:
         return 1.0 - self.probabilities[:, NOT_PLACED]
 
 
+def predicted_outcomes(probabilities: np.ndarray) -> np.ndarray:
+    """Return the predicted outcome class of each row of ``probabilities``.
+
+    Placed or not is decided first: Not Placed when its probability exceeds 0.5,
+    else the most likely tier. Taking the most likely of all four classes would
+    label a student "Not Placed" at P(placed) = 0.7 when that mass is split over
+    three tiers. Tied tiers resolve to the lower one, so equal tier shares (no
+    alumnus with a known tier) never claim a better tier than the data shows.
+    """
+    tiers = probabilities[:, :NOT_PLACED]
+    lowest_best_tier = NOT_PLACED - 1 - tiers[:, ::-1].argmax(axis=1)
+    return np.where(probabilities[:, NOT_PLACED] > 0.5, NOT_PLACED, lowest_best_tier)
+
+
 class TrajectoryModel:
     """Matching and scoring fitted once on an alumni frame, reused for many batches.
 
@@ -201,6 +223,18 @@ class TrajectoryModel:
         readiness = readiness_score(students, study_hours_shared=shared_hours)
         return self.score_neighbours(neighbours, readiness)
 
+    def _pool_base_rates(self, keys: list[str | None], count: int) -> np.ndarray:
+        """Return the outcome shares of each student's pool, shape (count, 4)."""
+        rates = np.tile(self.base_rates, (count, 1))
+        by_pool: dict[str, np.ndarray] = self.cache.setdefault("pool_base_rates", {})
+        key_array = np.array(keys, dtype=object)
+        for key in {key for key in keys if key is not None}:
+            if key not in by_pool:
+                rows = self.matcher.pool(key).rows
+                by_pool[key] = self.outcome_rows[rows].mean(axis=0)
+            rates[key_array == key] = by_pool[key]
+        return rates
+
     def score_neighbours(
         self, neighbours: Neighbours, readiness: np.ndarray
     ) -> ScoreResult:
@@ -225,7 +259,8 @@ class TrajectoryModel:
         )
         shares = (weights[:, :, None] * onehot).sum(axis=1) / safe_sum[:, None]
         n = count[:, None].astype(float)
-        probabilities = (n * shares + PRIOR_STRENGTH * self.base_rates) / (
+        base_rates = self._pool_base_rates(neighbours.pool_key, len(count))
+        probabilities = (n * shares + PRIOR_STRENGTH * base_rates) / (
             n + PRIOR_STRENGTH
         )
         alumni_score = probabilities @ OUTCOME_VALUES
@@ -237,6 +272,14 @@ class TrajectoryModel:
             axis=1
         ) / safe_sum
         effective = weight_sum**2 / np.maximum((weights**2).sum(axis=1), 1e-300)
+        if len(neighbours.own_major_alumni) == len(effective):
+            # Alumni of other majors are weaker evidence about a thin major, so a
+            # fallback counts at most as many neighbours as the major has alumni.
+            effective = np.where(
+                neighbours.fallback,
+                np.minimum(effective, neighbours.own_major_alumni),
+                effective,
+            )
         mean_distance = (weights * distances).sum(axis=1) / safe_sum
         margin = _Z_95 * np.sqrt(
             (variance * effective + _MAX_VARIANCE * PRIOR_STRENGTH)
@@ -253,7 +296,7 @@ class TrajectoryModel:
             * np.where(neighbours.fallback, FALLBACK_CONFIDENCE_FACTOR, 1.0)
         )
 
-        abstain = ~neighbours.matched | (count == 0)
+        abstain = ~neighbours.matched | (count == 0) | (neighbours.share_present <= 0)
         keys = neighbours.pool_key or [None] * len(abstain)
         reasons: list[str | None] = [
             _abstain_reason(key, len(self.alumni) > 0) if flag else None
@@ -266,7 +309,7 @@ class TrajectoryModel:
             alumni_score=alumni_score * nan,
             margin=np.minimum(margin, 100.0) * nan,
             confidence=np.clip(confidence, 0.0, 1.0) * nan,
-            predicted=np.where(abstain, -1, probabilities.argmax(axis=1)),
+            predicted=np.where(abstain, -1, predicted_outcomes(probabilities)),
             neighbour_count=np.where(abstain, 0, count),
             readiness=readiness,
             abstain_reason=reasons,
