@@ -23,6 +23,8 @@ def table_of(model: type[Any]) -> Table:
 def dump_json(value: Any) -> str:
     """Serialise ``value`` as JSON text (NaN becomes null, NumPy values are allowed).
 
+    An ``orjson.Fragment`` is already JSON and is written as it is.
+
     orjson is several times faster than the standard library's encoder, which
     took a large share of writing the explanation stored with every score.
     """

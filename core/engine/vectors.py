@@ -143,7 +143,10 @@ def _insert_vectors(
     source_hashes: list[str] | None,
     now: datetime,
 ) -> list[int]:
-    hashes = source_hashes or [values_hash(row) for row in values]
+    # Each mapping is serialised once: the same canonical text is hashed and,
+    # wrapped in orjson.Fragment, stored as it is by db.bulk.dump_json.
+    texts = [orjson.dumps(row, option=orjson.OPT_SORT_KEYS) for row in values]
+    hashes = source_hashes or [hashlib.sha256(text).hexdigest() for text in texts]
     return insert_returning_ids(
         connection,
         table_of(FeatureVector),
@@ -152,10 +155,10 @@ def _insert_vectors(
                 "owner_kind": owner_kind,
                 "pipeline_version": PIPELINE_VERSION,
                 "source_hash": source_hash,
-                "values": row,
+                "values": orjson.Fragment(text),
                 "computed_at": now,
             }
-            for row, source_hash in zip(values, hashes, strict=True)
+            for text, source_hash in zip(texts, hashes, strict=True)
         ],
     )
 
