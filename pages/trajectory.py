@@ -14,6 +14,10 @@ from dashboard.resources import app_engine
 from db.models import Role
 from db.session import session_scope, write_scope
 
+# Session key of the notice shown after a tick on recommendations that a
+# rescoring replaced while the page was open.
+_RESCORED_NOTICE = "trajectory_rescored_notice"
+
 
 def _pick_student(viewer: Viewer) -> int | None:
     # Students get no selector: the page always shows their own record.
@@ -48,8 +52,13 @@ def _pick_student(viewer: Viewer) -> int | None:
 def _toggle(viewer: Viewer, recommendation_id: int) -> None:
     completed = bool(st.session_state[f"recommendation_{recommendation_id}"])
     with write_scope(app_engine()) as session:
-        views.set_recommendation_completed(
+        changed_id = views.set_recommendation_completed(
             session, viewer, recommendation_id, completed
+        )
+    if changed_id != recommendation_id:
+        st.session_state[_RESCORED_NOTICE] = (
+            "Your trajectory was rescored while this page was open. The change "
+            "was saved on the newest recommendations, shown below."
         )
 
 
@@ -139,6 +148,9 @@ def _drivers(column: Any, heading: str, drivers: list[dict[str, Any]]) -> None:
 
 def _recommendations(viewer: Viewer, items: list[dict[str, Any]]) -> None:
     st.subheader("Recommendations")
+    notice = st.session_state.pop(_RESCORED_NOTICE, None)
+    if notice:
+        st.info(notice)
     if not items:
         st.caption("No gaps to alumni one tier up were found.")
         return

@@ -192,8 +192,14 @@ def recommendations_for(
 
 def set_recommendation_completed(
     session: Session, viewer: Viewer, recommendation_id: int, completed: bool
-) -> None:
-    """Mark a recommendation completed or not; only its own student may do this."""
+) -> int:
+    """Mark a recommendation completed or not; only its own student may do this.
+
+    A page opened before a rescoring still shows the older recommendations. A
+    tick there is applied to the newest score's recommendation of the same
+    category when one exists, so it is not lost. Returns the id of the row
+    that was changed.
+    """
     recommendation = session.get(Recommendation, recommendation_id)
     if recommendation is None:
         raise LookupError(f"recommendation {recommendation_id} not found")
@@ -201,8 +207,24 @@ def set_recommendation_completed(
     require_student_access(
         session, viewer, recommendation.student_id, "complete recommendation"
     )
+    newest_score_id = session.scalar(
+        select(TrajectoryScore.id)
+        .where(TrajectoryScore.student_id == recommendation.student_id)
+        .order_by(TrajectoryScore.computed_at.desc(), TrajectoryScore.id.desc())
+        .limit(1)
+    )
+    if newest_score_id is not None and recommendation.score_id != newest_score_id:
+        current = session.scalars(
+            select(Recommendation).where(
+                Recommendation.score_id == newest_score_id,
+                Recommendation.category == recommendation.category,
+            )
+        ).first()
+        if current is not None:
+            recommendation = current
     recommendation.completed = completed
     recommendation.completed_at = datetime.now(UTC) if completed else None
+    return recommendation.id
 
 
 def what_changed(

@@ -301,3 +301,36 @@ def test_changed_skill_list_rescored(engine: Engine) -> None:
 
     assert again.students_scored == 1
     assert again.skipped_unchanged == 0
+
+
+def test_tick_on_replaced_recommendation_moves(engine: Engine) -> None:
+    student_id = _setup(engine)
+    rescore_students(engine, now=START)
+    with session_scope(engine) as session:
+        student = session.get(Student, student_id)
+        assert student is not None
+        viewer = make_viewer(session, Role.STUDENT, student)
+        first_score = views.latest_scores(session, viewer, student_id)[0].id
+        old = next(
+            row
+            for row in views.recommendations_for(
+                session, viewer, student_id, first_score
+            )
+            if row["category"] == "gpa"
+        )
+    rescore_students(engine, now=START + timedelta(days=1))
+
+    with session_scope(engine) as session:
+        changed_id = views.set_recommendation_completed(
+            session, viewer, old["id"], True
+        )
+    with session_scope(engine) as session:
+        changed = session.get(Recommendation, changed_id)
+        stale = session.get(Recommendation, old["id"])
+        newest_score = views.latest_scores(session, viewer, student_id)[0].id
+        assert changed is not None and stale is not None
+        assert changed_id != old["id"]
+        assert changed.score_id == newest_score
+        assert changed.category == "gpa"
+        assert changed.completed is True
+        assert stale.completed is False
