@@ -23,8 +23,12 @@ from core.engine.scoring import (
     ScoreResult,
     TrajectoryModel,
 )
+from core.privacy import MIN_GROUP_SIZE
 
 EVIDENCE_COUNT = 5
+
+# Evidence fields left empty for alumni of small groups (see evidence_records).
+_SMALL_GROUP_HIDDEN = ("graduation_year", "gpa_band", "salary_band", "role")
 DRIVER_COUNT = 3
 
 _EVIDENCE_SOURCE = (
@@ -113,9 +117,25 @@ def _evidence_columns(model: TrajectoryModel) -> dict[str, np.ndarray]:
                 else pd.Series(None, index=alumni.index, dtype=object)
             )
             columns[name] = values.astype(object).to_numpy()
+        columns["small_group"] = _in_small_group(alumni)
         model.cache["evidence"] = columns
     evidence: dict[str, np.ndarray] = model.cache["evidence"]
     return evidence
+
+
+def _in_small_group(alumni: pd.DataFrame) -> np.ndarray:
+    """Mark alumni whose major, or major and year, has under MIN_GROUP_SIZE alumni."""
+    if alumni.empty:
+        return np.zeros(0, dtype=bool)
+    major = alumni["major"].astype(str)
+    year = (
+        alumni["graduation_year"].astype(object).astype(str)
+        if "graduation_year" in alumni.columns
+        else pd.Series("", index=alumni.index)
+    )
+    major_size = major.map(major.value_counts())
+    year_size = alumni.groupby([major, year])["major"].transform("size")
+    return ((major_size < MIN_GROUP_SIZE) | (year_size < MIN_GROUP_SIZE)).to_numpy()
 
 
 def _column(columns: dict[str, np.ndarray], name: str, rows: np.ndarray) -> list[Any]:
@@ -129,7 +149,9 @@ def evidence_records(
     """Return anonymised evidence for the alumni at ``positions``, keyed by position.
 
     Evidence contains major, graduation year, GPA band, outcome, tier, salary band and
-    role title, never a name or an id. Records are kept in the model's cache, so
+    role title, never a name or an id. For an alumnus whose major, or major and
+    graduation year, has fewer than ``MIN_GROUP_SIZE`` alumni, only major, outcome
+    and tier are given. Records are kept in the model's cache, so
     each alumnus is described once per run however many chunks cite it.
     """
     records: dict[int, dict[str, Any]] = model.cache.setdefault("evidence_records", {})
@@ -138,11 +160,12 @@ def evidence_records(
     if len(new):
         columns = _evidence_columns(model)
         rows = {name: _column(columns, name, new) for name in _EVIDENCE_SOURCE}
+        small_group = columns["small_group"][new].tolist()
         for offset, position in enumerate(new.tolist()):
             row = {name: values[offset] for name, values in rows.items()}
             placed = row["placement_status"] == "Placed"
             year = row["graduation_year"]
-            records[position] = {
+            record = {
                 "major": str(row["major"]),
                 "graduation_year": None if year is None else int(year),
                 "gpa_band": _gpa_band(row["gpa"]),
@@ -151,6 +174,11 @@ def evidence_records(
                 "salary_band": _salary_band(row) if placed else None,
                 "role": row["role_title"] if placed else None,
             }
+            if small_group[offset]:
+                # Year, GPA band, salary and role together could single out one
+                # of a handful of alumni, so a small group shows none of them.
+                record.update(dict.fromkeys(_SMALL_GROUP_HIDDEN))
+            records[position] = record
     return records
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.engine.explaining import build_explanations
 from core.engine.recommending import feature_recommendations
 from core.engine.scoring import (
     NOT_PLACED,
@@ -114,3 +115,28 @@ def test_untiered_files_still_get_recommendations() -> None:
     assert [row["category"] for row in rows] == ["gpa"]
     assert rows[0]["description"].startswith("Placed alumni in your comparison group")
     assert rows[0]["estimated_points"] > 0
+
+
+def test_small_group_evidence_hides_details() -> None:
+    large = _ladder().assign(graduation_year=2023, role_title="Analyst")
+    thin = _alumni("Biotechnology", [7.0, 8.0], ["Tier2", "Tier1"]).assign(
+        graduation_year=2023, role_title="Research Associate", salary_text="4-6 LPA"
+    )
+    model = TrajectoryModel(pd.concat([large, thin]), ["gpa", "attendance"])
+    students = _students([7.0], "Biotechnology", attendance=70.0)
+    result = model.score(students)
+
+    evidence = build_explanations(model, students, result)[0]["evidence"]
+
+    thin_rows = [row for row in evidence if row["major"] == "Biotechnology"]
+    large_rows = [row for row in evidence if row["major"] == "Computer Science"]
+    assert thin_rows
+    assert large_rows
+    for row in thin_rows:
+        assert row["graduation_year"] is None
+        assert row["gpa_band"] is None
+        assert row["salary_band"] is None
+        assert row["role"] is None
+        assert row["outcome"] == "Placed"
+    assert all(row["graduation_year"] == 2023 for row in large_rows)
+    assert all(row["gpa_band"] is not None for row in large_rows)
