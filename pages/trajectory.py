@@ -105,7 +105,13 @@ EVIDENCE_COLUMNS = {
     "tier": st.column_config.TextColumn("Tier"),
     "salary_band": st.column_config.TextColumn("Salary band"),
     "role": st.column_config.TextColumn("Role"),
-    "distance": st.column_config.NumberColumn("Distance", format="%.2f"),
+    "distance": st.column_config.NumberColumn(
+        "Distance",
+        format="%.2f",
+        help="How far this alumnus is from the student over the compared "
+        "features, each measured in standard deviations of the comparison "
+        "group: 0 is identical.",
+    ),
 }
 
 # Drivers smaller than this many points round to +0.0, so they are not listed.
@@ -129,7 +135,7 @@ def _evidence(explanation: dict[str, Any], similar_count: int) -> None:
     st.dataframe(
         evidence,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config=EVIDENCE_COLUMNS,
     )
     left, right = st.columns(2)

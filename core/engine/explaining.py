@@ -1,11 +1,11 @@
 """Explanations: anonymised neighbour evidence and the features driving a score.
 
-Drivers are associations within the student's pool, not causes. For each usable
-feature j the pool's slope beta_j is the covariance of the scaled feature z_j with
-the outcome value over the pool's alumni (a univariate least-squares slope, since
-z_j has unit variance). The student's driver in score points is beta_j z_j: positive
-when the student sits on the side of the pool mean where outcomes are better.
-Readiness adds ``READINESS_WEIGHT`` (R - 50), exactly its shift of the score.
+Drivers are associations within the student's pool, not causes. A feature's
+driver, in score points, is the student's score less the score the student would
+get with that feature at the pool's mean and everything else unchanged: positive
+when the student's value pulls the score up. Readiness adds ``READINESS_WEIGHT``
+(R - 50), exactly its shift of the score. Drivers need not add up to the score,
+because moving one feature changes which alumni are nearest.
 """
 
 from __future__ import annotations
@@ -44,38 +44,51 @@ _EVIDENCE_SOURCE = (
 )
 
 
-def _pool_slopes(model: TrajectoryModel, key: str) -> np.ndarray:
-    slopes: dict[str, np.ndarray] = model.cache.setdefault("slopes", {})
-    if key not in slopes:
-        pool = model.matcher.pool(key)
-        values = model.values[pool.rows]
-        centred = values - values.mean()
-        slopes[key] = (pool.scaled * centred[:, None]).mean(axis=0)
-    return slopes[key]
-
-
-def driver_points(model: TrajectoryModel, students: pd.DataFrame) -> np.ndarray:
+def driver_points(
+    model: TrajectoryModel, students: pd.DataFrame, result: ScoreResult
+) -> np.ndarray:
     """Return each student's driver points per feature, shape (n, n_features).
 
-    Rows of abstaining students are zero.
+    A feature's points are the student's score less the score the student gets
+    with that feature set to the pool's mean, all else unchanged. Rows of
+    abstaining students, features the student lacks and features that do not
+    vary in the pool are zero.
     """
     students = students.reset_index(drop=True)
     matcher = model.matcher
     points = np.zeros((len(students), len(model.features)))
-    keys = pd.Series(
-        [matcher.pool_key(major) for major in students["major"].astype(str).tolist()],
-        dtype=object,
-    ).fillna("")
     student_matrix = as_matrix(students, model.features)
-    for key, group in pd.Series(np.arange(len(students))).groupby(keys.to_numpy()):
-        if key == "":
+    scored = ~np.isnan(result.score)
+    # Per feature, the scored students who have it and the pool mean to set.
+    changes: list[tuple[int, np.ndarray]] = []
+    frames: list[pd.DataFrame] = []
+    means = np.full(student_matrix.shape, np.nan)
+    keys = np.array(result.neighbours.pool_key, dtype=object)
+    for key in {key for key in result.neighbours.pool_key if key is not None}:
+        rows = keys == key
+        scaling = matcher.pool(key).scaling
+        means[rows] = np.where(scaling.usable, scaling.mean, np.nan)
+    for column, feature in enumerate(model.features):
+        rows = np.flatnonzero(
+            scored & ~np.isnan(student_matrix[:, column]) & ~np.isnan(means[:, column])
+        )
+        if not len(rows):
             continue
-        pool = matcher.pool(key)
-        rows = group.to_numpy()
-        scaled, _ = pool.scaling.transform(student_matrix[rows])
-        usable = np.flatnonzero(pool.scaling.usable)
-        points[np.ix_(rows, usable)] = scaled * _pool_slopes(model, key)
-    return points
+        changed = students.iloc[rows].copy()
+        changed[feature] = means[rows, column]
+        frames.append(changed)
+        changes.append((column, rows))
+    if not frames:
+        return points
+    # One batch for every feature: one search per pool.
+    averaged = model.score(pd.concat(frames, ignore_index=True)).score
+    offset = 0
+    for column, rows in changes:
+        points[rows, column] = (
+            result.score[rows] - averaged[offset : offset + len(rows)]
+        )
+        offset += len(rows)
+    return np.nan_to_num(points)
 
 
 def _gpa_band(gpa: float | None) -> str | None:
@@ -216,7 +229,7 @@ def build_explanations(
     label, points; the largest pulls up and down), ``fallback``, ``features_present``
     and ``readiness``.
     """
-    points = driver_points(model, students)
+    points = driver_points(model, students, result)
     nearest = result.neighbours.alumni[:, :EVIDENCE_COUNT]
     evidence = evidence_records(model, nearest)
     names = [*model.features, "readiness"]

@@ -140,3 +140,20 @@ def test_small_group_evidence_hides_details() -> None:
         assert row["outcome"] == "Placed"
     assert all(row["graduation_year"] == 2023 for row in large_rows)
     assert all(row["gpa_band"] is not None for row in large_rows)
+
+
+def test_driver_is_score_change_at_pool_mean() -> None:
+    alumni = _ladder()
+    model = TrajectoryModel(alumni, ["gpa", "attendance"])
+    students = _students([9.5], "Computer Science", attendance=74.0)
+    result = model.score(students)
+    at_mean_gpa = model.score(students.assign(gpa=alumni["gpa"].mean()))
+    expected = round(float(result.score[0] - at_mean_gpa.score[0]), 2)
+
+    explanation = build_explanations(model, students, result)[0]
+
+    drivers = explanation["drivers_up"] + explanation["drivers_down"]
+    gpa = next(driver for driver in drivers if driver["feature"] == "gpa")
+    assert gpa["points"] == pytest.approx(expected)
+    assert gpa["points"] > 0
+    assert all(abs(driver["points"]) <= 100 for driver in drivers)
