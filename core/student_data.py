@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -22,10 +22,10 @@ from core.access import (
     require_own_student,
     require_student_access,
 )
+from core.skill_catalogue import check_name_length, find_entry, skill_key
 from db.models import (
     DigitalWellbeing,
     Skill,
-    SkillCatalogueEntry,
     WellbeingConsent,
 )
 from db.types import utcnow
@@ -91,14 +91,10 @@ def list_skills(session: Session, viewer: Viewer, student_id: int) -> list[Skill
 def catalogue_weight(session: Session, name: str) -> tuple[float, str]:
     """Return the market weight and reasoning the catalogue gives skill ``name``.
 
-    Names match without regard to case; a skill outside the catalogue gets
-    ``DEFAULT_MARKET_WEIGHT`` and empty reasoning.
+    Names match by ``skill_key`` (trimmed and case-folded). A skill outside the
+    catalogue gets ``DEFAULT_MARKET_WEIGHT`` and empty reasoning.
     """
-    entry = session.scalar(
-        select(SkillCatalogueEntry).where(
-            func.lower(SkillCatalogueEntry.name) == name.strip().lower()
-        )
-    )
+    entry = find_entry(session, name)
     if entry is None:
         return DEFAULT_MARKET_WEIGHT, ""
     return entry.market_weight, entry.reasoning
@@ -121,15 +117,15 @@ def save_skill(
     name = name.strip()
     if not name:
         raise ValueError("skill name is empty: enter a skill name")
+    check_name_length(name)
     _check_score("proficiency", proficiency)
     _check_score("quiz score", quiz_score)
     _check_score("voice score", voice_score)
 
     weight, reasoning = catalogue_weight(session, name)
-    skill = session.scalar(
-        select(Skill).where(
-            Skill.student_id == student_id, func.lower(Skill.name) == name.lower()
-        )
+    own_skills = session.scalars(select(Skill).where(Skill.student_id == student_id))
+    skill = next(
+        (own for own in own_skills if skill_key(own.name) == skill_key(name)), None
     )
     if skill is None:
         skill = Skill(student_id=student_id, name=name)

@@ -183,7 +183,10 @@ def load_students(
             func.sum(weight * Skill.proficiency).label("skill_weighted_sum"),
             func.sum(weight).label("skill_weight_sum"),
         )
-        .outerjoin(SkillCatalogueEntry, SkillCatalogueEntry.name == Skill.name)
+        .outerjoin(
+            SkillCatalogueEntry,
+            func.lower(SkillCatalogueEntry.name) == func.lower(Skill.name),
+        )
         .group_by(Skill.student_id),
     )
     since = (now - timedelta(days=FOCUS_WINDOW_DAYS)).date()
@@ -253,7 +256,10 @@ def load_skills(connection: Connection, student_ids: np.ndarray) -> pd.DataFrame
             Skill.proficiency,
             weight.label("market_weight"),
         )
-        .outerjoin(SkillCatalogueEntry, SkillCatalogueEntry.name == Skill.name)
+        .outerjoin(
+            SkillCatalogueEntry,
+            func.lower(SkillCatalogueEntry.name) == func.lower(Skill.name),
+        )
         .order_by(Skill.student_id, Skill.name)
     )
     frame = _frame(connection.execute(query))
