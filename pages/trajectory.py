@@ -210,8 +210,9 @@ def main() -> None:
     latest = scores[0]
     if latest.abstain_reason is not None:
         st.warning(
-            f"No score: {latest.abstain_reason}. The engine gives no number when too "
-            "few comparable alumni exist."
+            f"No score: {latest.abstain_reason}. Staff can import alumni of this "
+            "major or complete the student's GPA and attendance, and the next "
+            "rescoring gives a score."
         )
         return
 

@@ -200,11 +200,16 @@ def feature_recommendations(
                 "" if code == ANY_PLACED else f" at {OUTCOMES[code]}"
             )
             target = _format(float(targets[position]), feature)
+            recorded = not math.isnan(current_values[position])
             rows.append(
                 _row(
                     position,
                     feature,
-                    f"Raise {label} to {target}",
+                    # A missing value is scored as the pool mean, so the gain
+                    # comes from recording a value at the target.
+                    f"Raise {label} to {target}"
+                    if recorded
+                    else f"Record {label} (target {target})",
                     f"{group} in your comparison group had a median "
                     f"of {target} for {label}, and yours is "
                     f"{_format(float(current_values[position]), feature)}.",
