@@ -10,6 +10,7 @@ from core.access import Viewer
 from core.engine import views
 from core.engine.backtest import backtest_database
 from core.engine.charts import metrics_table, reliability_figure
+from core.engine.features import feature_label
 from core.engine.service import rescore_students
 from dashboard.guard import require_viewer
 from dashboard.resources import app_engine
@@ -18,6 +19,8 @@ from db.session import session_scope
 
 METRIC_COLUMNS = {
     "model": st.column_config.TextColumn("Model"),
+    "AUC": st.column_config.NumberColumn("AUC", format="%.3f"),
+    "Brier": st.column_config.NumberColumn("Brier score", format="%.3f"),
     "tier accuracy": st.column_config.NumberColumn("Tier accuracy", format="%.3f"),
     "coverage": st.column_config.NumberColumn("Coverage", format="%.3f"),
     "rows": st.column_config.NumberColumn("Rows", format="%d"),
@@ -30,7 +33,7 @@ FAIRNESS_COLUMNS = {
     "mean_predicted": st.column_config.NumberColumn(
         "Mean predicted P(placed)", format="%.3f"
     ),
-    "brier": st.column_config.NumberColumn("Brier score", format="%.4f"),
+    "brier": st.column_config.NumberColumn("Brier score", format="%.3f"),
     "auc": st.column_config.NumberColumn("AUC", format="%.3f"),
 }
 
@@ -54,10 +57,34 @@ def _rescore(viewer: Viewer) -> None:
 
     summary = rescore_students(app_engine(), progress=report, triggered_by=viewer)
     bar.progress(1.0, text="Rescoring finished")
+    if summary.students_scored == 0 and summary.skipped_unchanged == 0:
+        st.warning(
+            "Rescored 0 students, because no students are stored. Import a roster "
+            "on the Student roster page first."
+        )
+        return
     st.success(
         f"Rescored {summary.students_scored} students in "
         f"{summary.duration_seconds:.1f} s ({summary.abstained} without enough "
         f"comparable alumni)."
+    )
+
+
+def _run_caption(report: dict[str, Any]) -> str:
+    run = report["run_id"]
+    features = [feature_label(name) for name in report.get("features", [])]
+    skipped = report.get("skipped_reason")
+    if skipped:
+        return f"Run {run} evaluated nothing, because {skipped}."
+    if not features:
+        # Runs stored before skipped_reason existed give the reason as the split.
+        return f"Run {run} evaluated nothing: {report['split']}."
+    # Runs stored before test_rows existed have no count of test alumni.
+    tested = report.get("test_rows")
+    alumni = "alumni" if tested is None else f"{tested:,} alumni"
+    return (
+        f"Run {run} tested the engine on {alumni} ({report['split']}), with the "
+        f"features rescoring uses: {', '.join(features)}."
     )
 
 
@@ -66,10 +93,9 @@ def _backtest_section(report: dict[str, Any] | None) -> None:
     if report is None:
         st.info("No backtest yet. Run one to see how accurate the engine has been.")
         return
-    st.caption(
-        f"Run {report['run_id']} ({report['split']}) on features "
-        f"{', '.join(report.get('features', [])) or 'none'}."
-    )
+    st.caption(_run_caption(report))
+    for note in report.get("notes", []):
+        st.warning(note)
     st.dataframe(
         metrics_table(report),
         hide_index=True,

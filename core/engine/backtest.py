@@ -1,19 +1,30 @@
 """Backtesting the engine on alumni alone, next to two baselines in the same run.
 
-Split: when at least two graduation years are known, alumni of the newest year are
-predicted from all older years, and rows without a year are left out. Otherwise the
-split is ``FOLDS``-fold cross-validation with a fixed shuffle seed. Each test alumnus is
-scored as if it were a student, on the same features.
+Split: when at least two graduation years are known and the newest year has at least
+``MIN_NEWEST_YEAR_ROWS`` alumni, alumni of the newest year are predicted from all
+older years, and rows without a year are left out. Otherwise the split is
+``FOLDS``-fold cross-validation with a fixed shuffle seed, and the split description
+names the reason. Each test alumnus is scored as if it were a student.
+
+Features: the ones live rescoring uses, ``shared_features`` over the training rows
+with the student attributes as candidates: GPA, attendance and each student
+attribute that at least one training alumnus has. Alumni-only columns (age, hostel,
+backlogs) are not features, so the figures are those of the model that scores
+students. A feature value that is not finite or is at or above
+``NUMBER_ABS_MAX`` in absolute value is treated as missing, because the importer
+rejects such values and they overflow the scaling.
 
 Baselines: ``base_rate`` predicts the training outcome shares for everyone;
 ``logistic_regression`` is a multinomial logistic regression on the same features
 (median-imputed, standardised) plus a one-hot major. Gender is never a feature; it is
 used only to break the metrics down.
 
-Metrics, on the binary "placed" outcome with P(placed) = 1 - P(not placed): ROC AUC,
-Brier score, a 10-bin reliability curve; tier accuracy over the four outcome classes;
-coverage, the share of test rows not abstained. The engine's metrics are over the
-rows it scored.
+Metrics, on the binary "placed" outcome with P(placed) = 1 - P(not placed), clipped
+to [0, 1] against rounding: ROC AUC, Brier score and a 10-bin reliability curve. AUC
+is None, with the reason in ``auc_note``, when the scored rows have one outcome.
+Tier accuracy is the share of placed test alumni with a known tier whose most likely
+class is that tier, and None when there are none. Coverage is the share of test rows
+not abstained. The engine's metrics are over the rows it scored.
 """
 
 from __future__ import annotations
@@ -37,7 +48,11 @@ from core import audit
 from core.access import Viewer
 from core.engine import ENGINE_VERSION
 from core.engine.data import load_alumni
-from core.engine.features import BASE_FEATURES
+from core.engine.features import (
+    BASE_FEATURES,
+    STUDENT_NUMERIC_FEATURES,
+    shared_features,
+)
 from core.engine.scoring import (
     NOT_PLACED,
     OUTCOMES,
@@ -46,6 +61,7 @@ from core.engine.scoring import (
     outcome_codes,
     outcome_rows,
 )
+from core.importing.values import NUMBER_ABS_MAX
 from db.models import EngineRun
 from db.session import write_scope
 
@@ -56,27 +72,13 @@ RELIABILITY_BINS = 10
 # Fewer alumni than this cannot fill the cross-validation folds.
 MIN_ALUMNI = 2 * FOLDS
 
-# Alumni columns that are never features: outcomes, identity, protected attributes.
-NON_FEATURES = frozenset(
-    {
-        "id",
-        "name",
-        "major",
-        "graduation_year",
-        "placement_status",
-        "company_tier",
-        "role_title",
-        "salary_text",
-        "salary_min_lpa",
-        "salary_max_lpa",
-        "role_to_major_match_score",
-        "gender",
-    }
-)
+# The newest graduation year is the test set only when it has at least this many
+# alumni, because with fewer a single alumnus moves an accuracy by over 1/30.
+MIN_NEWEST_YEAR_ROWS = 30
 
 
 def backtest_features(alumni: pd.DataFrame) -> list[str]:
-    """Return GPA, attendance and the numeric columns most ``alumni`` rows have.
+    """Return the features live rescoring would use with ``alumni`` as its alumni.
 
     Parameters
     ----------
@@ -86,20 +88,26 @@ def backtest_features(alumni: pd.DataFrame) -> list[str]:
     Returns
     -------
     list of str
-        ``BASE_FEATURES``, then every numeric column that is not excluded and is
-        observed for more than half of the rows. A column from another file, seen
-        on a minority of rows, would otherwise be median-imputed for the rest and
-        dominate the baselines.
+        ``BASE_FEATURES``, then each of ``STUDENT_NUMERIC_FEATURES`` that at least
+        one row has, as ``features.shared_features`` returns them. Gender and other
+        alumni-only columns are never among them.
     """
-    extra = [
-        column
-        for column in alumni.columns
-        if column not in NON_FEATURES
-        and column not in BASE_FEATURES
-        and pd.api.types.is_numeric_dtype(alumni[column])
-        and alumni[column].notna().mean() > 0.5
-    ]
-    return [*BASE_FEATURES, *extra]
+    return shared_features(alumni, STUDENT_NUMERIC_FEATURES)
+
+
+def _clear_out_of_range(alumni: pd.DataFrame) -> int:
+    """Set candidate feature values that are not finite or not below
+    ``NUMBER_ABS_MAX`` in absolute value to NaN, and return how many there were.
+    """
+    cleared = 0
+    for name in [*BASE_FEATURES, *STUDENT_NUMERIC_FEATURES]:
+        if name not in alumni.columns:
+            continue
+        values = pd.to_numeric(alumni[name], errors="coerce").astype(float)
+        invalid = values.notna() & ~(values.abs() < NUMBER_ABS_MAX)
+        cleared += int(invalid.sum())
+        alumni[name] = values.mask(invalid)
+    return cleared
 
 
 def _splits(alumni: pd.DataFrame) -> tuple[str, list[tuple[np.ndarray, np.ndarray]]]:
@@ -107,13 +115,21 @@ def _splits(alumni: pd.DataFrame) -> tuple[str, list[tuple[np.ndarray, np.ndarra
         years = pd.to_numeric(alumni["graduation_year"], errors="coerce")
     else:
         years = pd.Series(np.nan, index=alumni.index)
+    reason = ""
     if years.nunique() >= 2:
-        newest = years.max()
+        newest = int(years.max())
         test = np.flatnonzero(years == newest)
-        train = np.flatnonzero(years < newest)
-        return f"train before {int(newest)}, test {int(newest)}", [(train, test)]
+        if len(test) >= MIN_NEWEST_YEAR_ROWS:
+            train = np.flatnonzero(years < newest)
+            return f"train before {newest}, test {newest}", [(train, test)]
+        alumni_count = "1 alumnus" if len(test) == 1 else f"{len(test)} alumni"
+        reason = (
+            f", because the newest year, {newest}, has {alumni_count}, "
+            f"fewer than {MIN_NEWEST_YEAR_ROWS}"
+        )
     folds = KFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-    return f"{FOLDS}-fold cross-validation", list(folds.split(np.arange(len(alumni))))
+    split = f"{FOLDS}-fold cross-validation{reason}"
+    return split, list(folds.split(np.arange(len(alumni))))
 
 
 def _logistic_probabilities(
@@ -154,6 +170,12 @@ def _spread_unknown_tier(probabilities: np.ndarray, labels: np.ndarray) -> np.nd
     return spread
 
 
+def _placed_probability(probabilities: np.ndarray) -> np.ndarray:
+    # The outcome probabilities sum to 1 only up to rounding, so 1 - P(not placed)
+    # can come out at -1e-16, which scikit-learn's metrics reject.
+    return np.clip(1.0 - probabilities[:, NOT_PLACED], 0.0, 1.0)
+
+
 def _metrics(
     placed: np.ndarray,
     probabilities: np.ndarray,
@@ -165,18 +187,27 @@ def _metrics(
     coverage = float(scored[tested].mean()) if tested.any() else 0.0
     placed, probabilities, codes = placed[scored], probabilities[scored], codes[scored]
     if not len(placed):
-        return {"auc": None, "brier": None, "coverage": coverage, "tier_accuracy": None}
-    placed_probability = 1.0 - probabilities[:, NOT_PLACED]
-    auc = (
-        float(roc_auc_score(placed, placed_probability))
-        if len(np.unique(placed)) == 2
-        else None
-    )
+        return {
+            "auc": None,
+            "auc_note": "AUC is undefined because no test alumnus was scored",
+            "brier": None,
+            "coverage": coverage,
+            "tier_accuracy": None,
+            "rows": 0,
+        }
+    placed_probability = _placed_probability(probabilities)
+    auc, auc_note = None, None
+    if len(np.unique(placed)) == 2:
+        auc = float(roc_auc_score(placed, placed_probability))
+    else:
+        outcome = "Placed" if placed[0] else "Not Placed"
+        auc_note = f"AUC is undefined because every scored test alumnus is {outcome}"
     observed, predicted = calibration_curve(
         placed, placed_probability, n_bins=RELIABILITY_BINS, strategy="uniform"
     )
     return {
         "auc": auc,
+        "auc_note": auc_note,
         "brier": float(brier_score_loss(placed, placed_probability)),
         "coverage": coverage,
         "tier_accuracy": _tier_accuracy(probabilities, codes),
@@ -189,14 +220,17 @@ def _metrics(
 
 
 def _tier_accuracy(probabilities: np.ndarray, codes: np.ndarray) -> float | None:
-    """Return the share of rows whose most likely class is their outcome class.
+    """Return the share of placed rows with a known tier whose most likely class is
+    that tier, or None when no row is placed with a known tier.
 
-    Placed alumni without a tier have no true class, so they are left out.
+    Not Placed rows are left out, because a model that predicts Not Placed for
+    everyone would otherwise score its base rate. Placed rows without a tier have
+    no true class.
     """
-    known = codes != PLACED_NO_TIER
-    if not known.any():
+    tiered = codes < NOT_PLACED
+    if not tiered.any():
         return None
-    return float((probabilities[known].argmax(axis=1) == codes[known]).mean())
+    return float((probabilities[tiered].argmax(axis=1) == codes[tiered]).mean())
 
 
 def _breakdown(
@@ -241,16 +275,22 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
     -------
     dict
         ``engine``, ``base_rate`` and ``logistic_regression`` (each with ``auc``,
-        ``brier``, ``coverage``, ``tier_accuracy``, ``rows``, ``reliability``),
-        ``split``, ``features``, ``fairness`` (``major`` and ``gender`` breakdowns
-        of the engine) and ``duration_seconds``.
+        ``auc_note``, ``brier``, ``coverage``, ``tier_accuracy``, ``rows`` and,
+        when a row was scored, ``reliability``), ``split``, ``features``,
+        ``test_rows``, ``notes`` (warnings about the figures, one sentence each),
+        ``fairness`` (``major`` and ``gender`` breakdowns of the engine) and
+        ``duration_seconds``. With fewer than ``MIN_ALUMNI`` alumni, nothing is
+        evaluated and ``skipped_reason`` says why.
     """
     started = time.perf_counter()
     if len(alumni) < MIN_ALUMNI:
-        return _empty_report(f"too few alumni ({len(alumni)}, at least {MIN_ALUMNI})")
+        return _empty_report(
+            f"there are {len(alumni)} alumni and a backtest needs at least {MIN_ALUMNI}"
+        )
     alumni = alumni.reset_index(drop=True)
     if "company_tier" not in alumni.columns:
         alumni["company_tier"] = None
+    cleared = _clear_out_of_range(alumni)
     split_name, splits = _splits(alumni)
     # Features come from the rows that train in some split, so every fold uses
     # the same columns and no test row decides which columns count.
@@ -281,11 +321,13 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
     report: dict[str, Any] = {
         "split": split_name,
         "features": features,
+        "test_rows": int(tested.sum()),
         "engine": _metrics(placed, engine_p, codes, engine_scored & tested, tested),
         "base_rate": _metrics(placed, base_p, codes, tested, tested),
         "logistic_regression": _metrics(placed, logistic_p, codes, tested, tested),
     }
-    probability = 1.0 - np.nan_to_num(engine_p[:, NOT_PLACED], nan=0.0)
+    report["notes"] = _notes(report, cleared)
+    probability = _placed_probability(np.nan_to_num(engine_p, nan=0.0))
     scored = engine_scored & tested
     report["fairness"] = {
         "major": _breakdown(alumni["major"], placed, probability, scored),
@@ -335,17 +377,45 @@ def backtest_database(
     return report
 
 
-def _empty_report(split: str) -> dict[str, Any]:
+def _notes(report: dict[str, Any], cleared: int) -> list[str]:
+    """Return one warning sentence for each reason to distrust the report's figures."""
+    notes = []
+    if report["test_rows"] < MIN_NEWEST_YEAR_ROWS:
+        notes.append(
+            f"Only {report['test_rows']} alumni were tested, fewer than "
+            f"{MIN_NEWEST_YEAR_ROWS}, so the figures are unreliable."
+        )
+    auc_note = report["base_rate"].get("auc_note")
+    if auc_note:
+        notes.append(f"{auc_note}.")
+    if report["base_rate"]["tier_accuracy"] is None:
+        notes.append(
+            "Tier accuracy is not reported, because no placed test alumnus has a "
+            "known tier."
+        )
+    if cleared:
+        notes.append(
+            f"{cleared} feature values were not finite or not below "
+            f"{NUMBER_ABS_MAX:,.0f} in absolute value, and were treated as missing."
+        )
+    return notes
+
+
+def _empty_report(reason: str) -> dict[str, Any]:
     empty = {
         "auc": None,
+        "auc_note": f"AUC is undefined because {reason}",
         "brier": None,
         "coverage": 0.0,
         "tier_accuracy": None,
         "rows": 0,
     }
     return {
-        "split": split,
+        "split": "none",
+        "skipped_reason": reason,
         "features": [],
+        "test_rows": 0,
+        "notes": [f"Nothing was evaluated, because {reason}."],
         "engine": dict(empty),
         "base_rate": dict(empty),
         "logistic_regression": dict(empty),

@@ -27,6 +27,11 @@ def rescore(args: argparse.Namespace, engine: Engine) -> None:
         progress=None if args.quiet else _print_progress,
         only_changed=args.changed_only,
     )
+    if summary.students_scored == 0 and summary.skipped_unchanged == 0:
+        print(
+            "No students are stored: import a roster first with "
+            "python -m core.cli import-roster FILE."
+        )
     print(
         f"Rescored {summary.students_scored} students "
         f"({summary.abstained} without enough comparable alumni, "
@@ -43,15 +48,25 @@ def backtest(args: argparse.Namespace, engine: Engine) -> None:
     if args.json:
         print(json.dumps(report, default=str))
         return
-    print(f"Backtest ({report['split']}), engine run {report['run_id']}:")
+    skipped = report.get("skipped_reason")
+    if skipped:
+        print(f"Backtest skipped (engine run {report['run_id']}), because {skipped}.")
+        return
+    print(
+        f"Backtest ({report['split']}) on {report['test_rows']} test alumni, "
+        f"engine run {report['run_id']}:"
+    )
     for name in ("engine", "base_rate", "logistic_regression"):
         metrics: dict[str, Any] = report[name]
         print(
             f"  {name:<20} AUC {_format(metrics['auc'])}  "
             f"Brier {_format(metrics['brier'])}  "
             f"tier accuracy {_format(metrics['tier_accuracy'])}  "
-            f"coverage {_format(metrics['coverage'])}"
+            f"coverage {_format(metrics['coverage'])}  "
+            f"rows {metrics['rows']}"
         )
+    for note in report["notes"]:
+        print(f"Note: {note}")
 
 
 def _format(value: float | None) -> str:

@@ -40,3 +40,11 @@ def test_cli_rescore_changed_only_skips(
     assert main(["rescore", "--quiet", "--changed-only"]) == 0
 
     assert "1 unchanged and skipped" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_cli_rescore_without_students_hints(
+    engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rescore", "--quiet"]) == 0
+
+    assert "import a roster first" in capsys.readouterr().out

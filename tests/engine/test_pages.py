@@ -244,3 +244,69 @@ def test_engine_tables_use_human_labels(engine: Engine) -> None:
     assert "Placed rate" in labels
     assert "Started at" in labels
     assert "Duration (s)" in labels
+
+
+def test_engine_page_metric_formats(engine: Engine) -> None:
+    _students(engine)
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+    app = app_as(admin, "engine.py")
+    app.button[1].click().run()
+
+    tables = []
+    for table in app.dataframe:
+        columns = json.loads(table.proto.columns or "{}").values()
+        tables.append(
+            {
+                column.get("label"): column.get("type_config", {}).get("format")
+                for column in columns
+            }
+        )
+    metrics = next(table for table in tables if "Model" in table)
+
+    assert not app.exception
+    assert metrics["AUC"] == "%.3f"
+    assert metrics["Brier score"] == "%.3f"
+
+
+def test_engine_page_caption_is_sentence(engine: Engine) -> None:
+    _students(engine)
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+    app = app_as(admin, "engine.py")
+    app.button[1].click().run()
+
+    captions = [caption.value for caption in app.caption]
+
+    assert not app.exception
+    assert any(
+        "alumni (5-fold cross-validation), with the features rescoring uses: "
+        "GPA, Attendance, Internships." in caption
+        for caption in captions
+    )
+
+
+def test_engine_page_too_few_alumni(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+    app = app_as(admin, "engine.py")
+    app.button[1].click().run()
+
+    captions = [caption.value for caption in app.caption]
+
+    assert not app.exception
+    assert any(
+        "evaluated nothing, because there are 0 alumni and a backtest needs at "
+        "least 10." in caption
+        for caption in captions
+    )
+
+
+def test_rescore_without_students_hints(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        admin = make_viewer(session, Role.ADMIN)
+    app = app_as(admin, "engine.py")
+    app.button[0].click().run()
+
+    assert not app.exception
+    assert "Import a roster" in app.warning[0].value
