@@ -76,11 +76,16 @@ def _headline(score: views.ScoreView) -> None:
     columns[1].metric("Predicted outcome", score.predicted_tier or "-")
     columns[2].metric("Confidence", f"{(score.confidence or 0):.0%}")
     columns[3].metric("Similar alumni compared", score.similar_alumni_count)
+    trend = score.trend or "none yet (it needs a score from a week or more ago)"
     st.caption(
-        f"Trend: {score.trend or 'no earlier score'}. Computed "
-        f"{score.computed_at:%Y-%m-%d %H:%M} UTC. The range in brackets is a 95 % "
-        "interval."
+        f"Trend: {trend}. Computed {score.computed_at:%Y-%m-%d %H:%M} UTC. The range "
+        "in brackets is a 95 % interval."
     )
+    if (score.confidence or 0.0) < LOW_CONFIDENCE:
+        st.warning(
+            "Few alumni resemble this profile closely, so the score is uncertain and "
+            "its range is wide. Treat it as a rough guide."
+        )
 
 
 def _what_changed(change: dict[str, Any] | None) -> None:
@@ -114,6 +119,9 @@ EVIDENCE_COLUMNS = {
     ),
 }
 
+# Below this confidence the page warns that the score is a rough guide.
+LOW_CONFIDENCE = 0.25
+
 # Drivers smaller than this many points round to +0.0, so they are not listed.
 MIN_DRIVER_POINTS = 0.05
 
@@ -122,8 +130,8 @@ def _evidence(explanation: dict[str, Any], similar_count: int) -> None:
     st.subheader("Similar alumni")
     if explanation.get("fallback"):
         st.caption(
-            "Your major has few alumni, so alumni of all majors were compared: "
-            "confidence is lower and the margin wider."
+            "This major has few alumni, so alumni of all majors were compared. "
+            "The confidence is lower and the margin wider to allow for that."
         )
     evidence = explanation.get("evidence", [])
     if not evidence:
