@@ -50,6 +50,7 @@ from core.engine import ENGINE_VERSION
 from core.engine.data import load_alumni
 from core.engine.features import (
     BASE_FEATURES,
+    NUMBER_ABS_MAX,
     STUDENT_NUMERIC_FEATURES,
     shared_features,
 )
@@ -61,7 +62,6 @@ from core.engine.scoring import (
     outcome_codes,
     outcome_rows,
 )
-from core.importing.values import NUMBER_ABS_MAX
 from db.models import EngineRun
 from db.session import write_scope
 

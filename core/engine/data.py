@@ -14,6 +14,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     String,
+    Subquery,
     Text,
     and_,
     case,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from core.engine.features import PIPELINE_VERSION
+from core.engine.features import NUMBER_ABS_MAX, PIPELINE_VERSION
 from core.engine.trends import MIN_INTERVAL_DAYS
 from db.models import (
     Alumnus,
@@ -115,6 +116,9 @@ def load_alumni(connection: Connection) -> pd.DataFrame:
     extras = pd.DataFrame.from_records(_parse_json_list(texts), index=frame.index)
     extras = extras.drop(columns=[c for c in extras.columns if c in frame.columns])
     extras = extras.apply(pd.to_numeric, errors="coerce").astype(float)
+    # Values the importer now rejects may remain from older imports. They are
+    # read as missing, because squaring 1e308 while scaling overflows.
+    extras = extras.where(np.isfinite(extras) & (extras.abs() < NUMBER_ABS_MAX))
     return pd.concat([frame, extras], axis=1)
 
 
@@ -175,7 +179,8 @@ def load_students(
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame = frame.set_index("id", drop=False)
 
-    weight = func.coalesce(SkillCatalogueEntry.market_weight, Skill.market_weight)
+    catalogue = _catalogue_weights()
+    weight = func.coalesce(catalogue.c.market_weight, Skill.market_weight)
     skills = _grouped(
         connection,
         select(
@@ -183,10 +188,7 @@ def load_students(
             func.sum(weight * Skill.proficiency).label("skill_weighted_sum"),
             func.sum(weight).label("skill_weight_sum"),
         )
-        .outerjoin(
-            SkillCatalogueEntry,
-            func.lower(SkillCatalogueEntry.name) == func.lower(Skill.name),
-        )
+        .outerjoin(catalogue, catalogue.c.name_key == func.lower(Skill.name))
         .group_by(Skill.student_id),
     )
     since = (now - timedelta(days=FOCUS_WINDOW_DAYS)).date()
@@ -246,9 +248,27 @@ def _reference_scores(connection: Connection, now: datetime) -> pd.DataFrame:
     return frame
 
 
+def _catalogue_weights() -> Subquery:
+    """Return one catalogue weight per lower-cased skill name.
+
+    Entries saved before names were matched without regard to case can differ
+    only in case. Joining them directly would count such a skill twice, so the
+    largest of their weights is taken.
+    """
+    return (
+        select(
+            func.lower(SkillCatalogueEntry.name).label("name_key"),
+            func.max(SkillCatalogueEntry.market_weight).label("market_weight"),
+        )
+        .group_by(func.lower(SkillCatalogueEntry.name))
+        .subquery()
+    )
+
+
 def load_skills(connection: Connection, student_ids: np.ndarray) -> pd.DataFrame:
     """Read each skill with the market weight it scores with (catalogue first)."""
-    weight = func.coalesce(SkillCatalogueEntry.market_weight, Skill.market_weight)
+    catalogue = _catalogue_weights()
+    weight = func.coalesce(catalogue.c.market_weight, Skill.market_weight)
     query = (
         select(
             Skill.student_id,
@@ -256,10 +276,7 @@ def load_skills(connection: Connection, student_ids: np.ndarray) -> pd.DataFrame
             Skill.proficiency,
             weight.label("market_weight"),
         )
-        .outerjoin(
-            SkillCatalogueEntry,
-            func.lower(SkillCatalogueEntry.name) == func.lower(Skill.name),
-        )
+        .outerjoin(catalogue, catalogue.c.name_key == func.lower(Skill.name))
         .order_by(Skill.student_id, Skill.name)
     )
     frame = _frame(connection.execute(query))

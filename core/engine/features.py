@@ -35,6 +35,15 @@ BASE_FEATURES = ("gpa", "attendance")
 # Student attributes that become matching features when the alumni carry them too.
 STUDENT_NUMERIC_FEATURES = ("internship_count", "project_count", "weekly_study_hours")
 
+# Counts and extra numeric columns must be below this in absolute value: the
+# importer rejects larger values and the engine reads any left as missing. No
+# placement attribute (a count, a test score, an age) comes near it, and values
+# near the float64 maximum overflow when squared to scale features.
+NUMBER_ABS_MAX = 1_000_000.0
+
+# Features that count things: whole numbers of 0 or more, shown without decimals.
+COUNT_FEATURES = frozenset({"internship_count", "project_count", "backlogs"})
+
 FEATURE_LABELS = {
     "gpa": "GPA",
     "attendance": "Attendance",

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.engine.features import feature_label, readiness_score
+from core.engine.features import COUNT_FEATURES, feature_label, readiness_score
 from core.engine.scoring import (
     NOT_PLACED,
     OUTCOMES,
@@ -38,8 +38,6 @@ SKILL_TARGET = 80.0
 FOCUS_TARGET = 70.0
 MIN_POINTS = 0.5
 
-# Features that count things, so targets and values are shown as whole numbers.
-COUNT_FEATURES = frozenset({"internship_count", "project_count", "backlogs"})
 
 ASSOCIATION_NOTE = (
     "This estimate comes from past alumni outcomes: an association, not a promise."

@@ -161,7 +161,8 @@ class ScoreResult:
     @property
     def placed_probability(self) -> np.ndarray:
         """Probability of any placement (1 minus the not-placed probability)."""
-        return 1.0 - self.probabilities[:, NOT_PLACED]
+        # Clipped, because 1 - p can fall a rounding error below 0.
+        return np.clip(1.0 - self.probabilities[:, NOT_PLACED], 0.0, 1.0)
 
 
 def predicted_outcomes(probabilities: np.ndarray) -> np.ndarray:

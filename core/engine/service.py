@@ -75,15 +75,18 @@ def _skill_lists(students: pd.DataFrame, skills: pd.DataFrame) -> list[str]:
     Recommendations name single skills, so a changed list must count as a changed
     input even when the weighted mean skill score stays the same.
     """
-    text = (
-        skills["name"].astype(str)
-        + ":"
-        + skills["proficiency"].round(6).astype(str)
-        + ":"
-        + skills["market_weight"].astype(str)
-    )
-    by_student = text.groupby(skills["student_id"].to_numpy()).agg("|".join).to_dict()
-    return [by_student.get(student_id, "") for student_id in students["id"].tolist()]
+    by_student: dict[int, list[str]] = {}
+    for student_id, name, proficiency, weight in zip(
+        skills["student_id"].tolist(),
+        skills["name"].tolist(),
+        skills["proficiency"].tolist(),
+        skills["market_weight"].tolist(),
+        strict=True,
+    ):
+        by_student.setdefault(student_id, []).append(
+            f"{name}:{proficiency!r}:{weight!r}"
+        )
+    return ["|".join(by_student.get(student_id, [])) for student_id in students["id"]]
 
 
 def _source_hashes(

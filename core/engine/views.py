@@ -12,18 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import STUDENT_READERS, Viewer, require_role, require_student_access
 from db.models import (
-    MARKET_WEIGHTS,
     EngineRun,
     Recommendation,
     Role,
-    Skill,
-    SkillCatalogueEntry,
     Student,
     TrajectoryScore,
 )
@@ -259,89 +256,6 @@ def what_changed(
         "previous_at": previous.computed_at,
         "completed": list(completed),
     }
-
-
-def skill_catalogue(session: Session, viewer: Viewer) -> pd.DataFrame:
-    """Return the catalogue with how many student skills use each entry (admins)."""
-    require_role(session, viewer, ADMINS, "view skill catalogue")
-    usage = (
-        select(Skill.name, func.count(Skill.id).label("students"))
-        .group_by(Skill.name)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            SkillCatalogueEntry.name,
-            SkillCatalogueEntry.market_weight,
-            SkillCatalogueEntry.reasoning,
-            func.coalesce(usage.c.students, 0),
-            SkillCatalogueEntry.updated_at,
-        )
-        .outerjoin(usage, usage.c.name == SkillCatalogueEntry.name)
-        .order_by(SkillCatalogueEntry.name)
-    ).all()
-    return pd.DataFrame(
-        rows, columns=["name", "market_weight", "reasoning", "students", "updated_at"]
-    )
-
-
-def uncatalogued_skills(session: Session, viewer: Viewer) -> list[str]:
-    """Return skill names students entered that the catalogue does not list."""
-    require_role(session, viewer, ADMINS, "view skill catalogue")
-    listed = select(SkillCatalogueEntry.name)
-    return list(
-        session.scalars(
-            select(Skill.name)
-            .where(Skill.name.not_in(listed))
-            .distinct()
-            .order_by(Skill.name)
-        )
-    )
-
-
-def save_catalogue_entry(
-    session: Session, viewer: Viewer, name: str, market_weight: float, reasoning: str
-) -> int:
-    """Create or change a catalogue entry and apply its weight to students' skills.
-
-    Returns the number of student skills whose weight was set. Raises ValueError
-    for an empty name, a weight other than 0.5, 1.0 or 2.0, or empty reasoning.
-    """
-    require_role(session, viewer, ADMINS, "change market weight")
-    name = name.strip()
-    if not name:
-        raise ValueError("skill name is empty: enter the skill's name")
-    if market_weight not in MARKET_WEIGHTS:
-        raise ValueError(
-            f"market weight {market_weight} is invalid: use one of {MARKET_WEIGHTS}"
-        )
-    if not reasoning.strip():
-        raise ValueError("reasoning is empty: say why the skill has this weight")
-    entry = session.scalar(
-        select(SkillCatalogueEntry).where(SkillCatalogueEntry.name == name)
-    )
-    old_weight = None if entry is None else entry.market_weight
-    if entry is None:
-        entry = SkillCatalogueEntry(name=name)
-        session.add(entry)
-    entry.market_weight = market_weight
-    entry.reasoning = reasoning.strip()
-    entry.updated_by_id = viewer.user_id
-    applied = session.execute(
-        update(Skill)
-        .where(Skill.name == name)
-        .values(market_weight=market_weight, weight_reasoning=reasoning.strip())
-    )
-    audit.record(
-        session,
-        viewer,
-        "market_weight_change",
-        target_kind="skill_catalogue",
-        target_id=name,
-        page="skill_catalogue",
-        detail={"old_weight": old_weight, "new_weight": market_weight},
-    )
-    return int(getattr(applied, "rowcount", 0) or 0)
 
 
 def engine_runs(session: Session, viewer: Viewer, limit: int = 50) -> pd.DataFrame:

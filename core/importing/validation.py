@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.engine.recommending import COUNT_FEATURES
+from core.engine.features import COUNT_FEATURES
 from core.importing import values
 from core.importing.errors import ImportFailure
 from core.importing.majors import canonical_major, major_key

@@ -12,6 +12,7 @@ import math
 import re
 from datetime import date, datetime, timedelta
 
+from core.engine.features import NUMBER_ABS_MAX
 from db.models import CompanyTier, PlacementStatus
 
 GPA_MAX = 10.0
@@ -19,10 +20,6 @@ PERCENT_MAX = 100.0
 YEAR_MIN = 1950
 YEAR_MAX = 2100
 
-# Counts and extra numeric columns must be below this in absolute value. No
-# placement attribute (a count, a test score, an age) comes near it, and values
-# near the float64 maximum overflow when the engine squares them to scale features.
-NUMBER_ABS_MAX = 1_000_000.0
 
 # Rupees in one lakh: salaries in rupees a year are divided by this to give LPA.
 RUPEES_PER_LAKH = 100_000

@@ -9,13 +9,16 @@ from sqlalchemy import Engine, func, select
 
 from core.access import AccessDenied
 from core.engine import views
+from core.engine.data import load_skills, load_students
 from core.engine.service import rescore_students
+from core.skill_catalogue import save_catalogue_entry
 from db.models import (
     AuditEntry,
     EngineRun,
     Recommendation,
     Role,
     Skill,
+    SkillCatalogueEntry,
     Student,
     TrajectoryScore,
 )
@@ -158,7 +161,7 @@ def test_catalogue_weight_reaches_skills(engine: Engine) -> None:
     student_id = _setup(engine)
     with session_scope(engine) as session:
         admin = make_viewer(session, Role.ADMIN)
-        changed = views.save_catalogue_entry(
+        changed = save_catalogue_entry(
             session, admin, "SQL", 2.0, "Every analyst posting asks for it."
         )
         assert changed == 1
@@ -179,7 +182,7 @@ def test_catalogue_rejects_other_weights(engine: Engine) -> None:
     with session_scope(engine) as session:
         admin = make_viewer(session, Role.ADMIN)
         with pytest.raises(ValueError, match="market weight 3.0 is invalid"):
-            views.save_catalogue_entry(session, admin, "SQL", 3.0, "why")
+            save_catalogue_entry(session, admin, "SQL", 3.0, "why")
 
 
 def test_student_reads_only_own_trajectory(engine: Engine) -> None:
@@ -334,3 +337,35 @@ def test_tick_on_replaced_recommendation_moves(engine: Engine) -> None:
         assert changed.category == "gpa"
         assert changed.completed is True
         assert stale.completed is False
+
+
+def test_case_variant_catalogue_counted_once(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        student_id = make_student(session).id
+        # Entries saved before catalogue names were matched without regard to case.
+        session.add(SkillCatalogueEntry(name="Python", market_weight=2.0))
+        session.add(SkillCatalogueEntry(name="python", market_weight=0.5))
+        session.add_all(
+            [
+                Skill(
+                    student_id=student_id,
+                    name="python",
+                    proficiency=80.0,
+                    market_weight=1.0,
+                ),
+                Skill(
+                    student_id=student_id,
+                    name="SQL",
+                    proficiency=40.0,
+                    market_weight=1.0,
+                ),
+            ]
+        )
+
+    with engine.connect() as connection:
+        students = load_students(connection, [student_id], START)
+        skills = load_skills(connection, students["id"].to_numpy())
+
+    assert students["skill_score"].iloc[0] == pytest.approx((2 * 80 + 40) / 3)
+    assert len(skills) == 2
+    assert skills.set_index("name").loc["python", "market_weight"] == 2.0

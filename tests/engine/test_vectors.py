@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -191,3 +192,25 @@ def test_retention_deletes_student_vectors(engine: Engine) -> None:
 
     assert len(deleted) == 1
     assert _vector_count(engine, "student") == 1
+
+
+def test_extreme_old_extras_read_as_missing(engine: Engine) -> None:
+    # Stored before the importer rejected such values.
+    with session_scope(engine) as session:
+        add_ladder(session, "Computer Science", 12)
+        extreme_id = make_alumnus(
+            session, extra_features={"internship_count": 1e308, "backlogs": 2.0}
+        ).id
+        make_student(session)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        rescore_students(engine, now=START)
+
+    with session_scope(engine) as session:
+        alumnus = session.get(Alumnus, extreme_id)
+        assert alumnus is not None and alumnus.feature_vector_id is not None
+        vector = session.get(FeatureVector, alumnus.feature_vector_id)
+        assert vector is not None
+        assert "internship_count" not in vector.values
+        assert vector.values["backlogs"] == 2.0
