@@ -58,7 +58,8 @@ def _undo_controls(viewer: Viewer, import_id: int, kind: str, written: int) -> N
         st.error(str(error))
         return
     st.session_state[FLASH_KEY] = (
-        f"Undid import #{import_id}: removed {removed:,} rows."
+        f"Undid import #{import_id}: removed {removed:,} rows. Stored scores still "
+        "reflect them until the next rescoring."
     )
     st.rerun()
 

@@ -172,6 +172,12 @@ def run_import_roster(args: argparse.Namespace, engine: Engine) -> None:
             print(f"{roll_number},{username},{password}")
 
 
+RESCORE_AFTER_UNDO = (
+    "Stored scores and their similar alumni still reflect the removed rows: run "
+    "`python -m core.cli rescore` to rescore every student."
+)
+
+
 def run_undo_import(args: argparse.Namespace, engine: Engine) -> None:
     """Undo an import from the command line."""
     try:
@@ -179,3 +185,4 @@ def run_undo_import(args: argparse.Namespace, engine: Engine) -> None:
     except ImportFailure as error:
         _fail(str(error))
     print(f"Undid import #{args.import_id}: removed {removed} rows.")
+    print(RESCORE_AFTER_UNDO)

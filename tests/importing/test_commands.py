@@ -76,8 +76,10 @@ def test_undo_import_command(
 
     status = main(["undo-import", str(import_id)])
 
+    output = capsys.readouterr().out
     assert status == 0
-    assert f"Undid import #{import_id}: removed 5 rows" in capsys.readouterr().out
+    assert f"Undid import #{import_id}: removed 5 rows" in output
+    assert "core.cli rescore" in output
     assert _count(engine, Alumnus) == 0
 
 
