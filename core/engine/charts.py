@@ -11,7 +11,18 @@ from core.engine.scoring import OUTCOMES
 
 
 def history_figure(history: pd.DataFrame) -> go.Figure:
-    """Line chart of score over time with the margin of error as a band."""
+    """Line chart of score over time with the margin of error as a band.
+
+    Each UTC day shows its last score only: several rescorings on one day would
+    otherwise pile up as points a few pixels apart.
+    """
+    times = pd.to_datetime(history["computed_at"], utc=True)
+    history = (
+        history.assign(day=times.dt.floor("D"), computed_at=times)
+        .sort_values("computed_at")
+        .groupby("day")
+        .tail(1)
+    )
     figure = go.Figure()
     upper = (history["score"] + history["margin_of_error"]).clip(upper=100)
     lower = (history["score"] - history["margin_of_error"]).clip(lower=0)
@@ -36,9 +47,8 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
     )
     # The x axis ends at the latest score, because padding past it suggests a
     # forecast the engine does not make.
-    times = pd.to_datetime(history["computed_at"])
     figure.update_layout(
-        xaxis={"range": [times.min(), times.max()]},
+        xaxis={"range": [history["computed_at"].min(), history["computed_at"].max()]},
         yaxis={"range": [0, 100], "title": "score"},
         height=320,
     )

@@ -289,3 +289,21 @@ def test_history_axis_ends_at_latest_score() -> None:
 
     end = pd.Timestamp(figure.layout.xaxis.range[1])
     assert end == history["computed_at"].max()
+
+
+def test_history_keeps_last_score_per_day() -> None:
+    history = pd.DataFrame(
+        {
+            "computed_at": pd.to_datetime(
+                ["2026-12-04 09:00", "2026-11-01 10:00", "2026-12-04 17:30"], utc=True
+            ),
+            "score": [60.0, 50.0, 64.0],
+            "margin_of_error": [10.0, 10.0, 10.0],
+        }
+    )
+
+    figure = history_figure(history)
+
+    scores = figure.data[1]
+    assert list(scores.y) == [50.0, 64.0]
+    assert len(scores.x) == 2
