@@ -116,8 +116,8 @@ def load_alumni(connection: Connection) -> pd.DataFrame:
     extras = pd.DataFrame.from_records(_parse_json_list(texts), index=frame.index)
     extras = extras.drop(columns=[c for c in extras.columns if c in frame.columns])
     extras = extras.apply(pd.to_numeric, errors="coerce").astype(float)
-    # Values the importer now rejects may remain from older imports. They are
-    # read as missing, because squaring 1e308 while scaling overflows.
+    # Values the importer rejects can remain from imports made before it did. They
+    # are read as missing, because squaring 1e308 while scaling overflows.
     extras = extras.where(np.isfinite(extras) & (extras.abs() < NUMBER_ABS_MAX))
     return pd.concat([frame, extras], axis=1)
 

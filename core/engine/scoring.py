@@ -27,7 +27,8 @@ Margin of error
     d_bar the weighted mean distance, and by ``FALLBACK_MARGIN_FACTOR`` for a
     fallback to all majors, and capped at 100. In a fallback n_eff is first capped
     at the number of alumni of the student's own major, because alumni of other
-    majors say less about it; this widens the margin and lowers the confidence.
+    majors are weaker evidence about it. This widens the margin and lowers the
+    confidence.
 Confidence
     n_eff / (n_eff + ``CONFIDENCE_HALF_COUNT``) x 1 / (1 + d_bar) x the compared
     share x ``FALLBACK_CONFIDENCE_FACTOR`` for a fallback. The compared share is the
