@@ -140,15 +140,18 @@ def _in_small_group(alumni: pd.DataFrame) -> np.ndarray:
     """Mark alumni whose major, or major and year, has under MIN_GROUP_SIZE alumni."""
     if alumni.empty:
         return np.zeros(0, dtype=bool)
-    major = alumni["major"].astype(str)
-    year = (
-        alumni["graduation_year"].astype(object).astype(str)
+    majors, _ = pd.factorize(alumni["major"])
+    years = (
+        pd.factorize(alumni["graduation_year"])[0]
         if "graduation_year" in alumni.columns
-        else pd.Series("", index=alumni.index)
+        else np.zeros(len(alumni), dtype=np.int64)
     )
-    major_size = major.map(major.value_counts())
-    year_size = alumni.groupby([major, year])["major"].transform("size")
-    return ((major_size < MIN_GROUP_SIZE) | (year_size < MIN_GROUP_SIZE)).to_numpy()
+    major_size = np.bincount(majors)[majors]
+    # A missing year has code -1, a group of its own within the major.
+    pairs = majors * (int(years.max()) + 2) + (years + 1)
+    _, inverse, counts = np.unique(pairs, return_inverse=True, return_counts=True)
+    year_size = counts[inverse.reshape(-1)]
+    return (major_size < MIN_GROUP_SIZE) | (year_size < MIN_GROUP_SIZE)
 
 
 def _column(columns: dict[str, np.ndarray], name: str, rows: np.ndarray) -> list[Any]:

@@ -221,10 +221,6 @@ def rescore_students(
         fingerprint = alumni_fingerprint(connection)
         students = load_students(connection, student_ids, now)
         skills = load_skills(connection, students["id"].to_numpy())
-    with write_scope(engine) as session:
-        alumni_vectors_written = store_missing_alumni_vectors(
-            session.connection(), alumni, now
-        )
 
     features = shared_features(alumni, STUDENT_NUMERIC_FEATURES)
     model = TrajectoryModel(alumni, features)
@@ -246,6 +242,11 @@ def rescore_students(
         session.add(run)
         session.flush()
         run_id = run.id
+        # In the run's first transaction, so a rescoring with every vector
+        # stored commits no more often than one without vectors.
+        alumni_vectors_written = store_missing_alumni_vectors(
+            session.connection(), alumni, now
+        )
 
     total = len(students)
     abstained = 0
