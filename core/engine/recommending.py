@@ -30,6 +30,7 @@ from core.engine.scoring import (
     ScoreResult,
     TrajectoryModel,
 )
+from core.privacy import MIN_GROUP_SIZE
 
 # Target group code of all placed alumni of a pool, known tier or not.
 ANY_PLACED = -1
@@ -66,7 +67,8 @@ def impact_of(points: float) -> str:
 def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
     """Return the feature medians of each pool's placed alumni per outcome class.
 
-    Covers the pools built so far, computing each pool once per run.
+    Only groups of at least ``MIN_GROUP_SIZE`` alumni get a median. Covers the
+    pools built so far, computing each pool once per run.
     """
     medians: dict[tuple[str, int], np.ndarray] = model.cache.setdefault("medians", {})
     done: set[str] = model.cache.setdefault("median_pools", set())
@@ -80,7 +82,9 @@ def target_medians(model: TrajectoryModel) -> dict[tuple[str, int], np.ndarray]:
         groups[ANY_PLACED] = codes != NOT_PLACED
         for code, in_group in groups.items():
             members = matrix[in_group]
-            if len(members):
+            # A median of a handful of alumni is close to one person's values,
+            # which the recommendation text would show.
+            if len(members) >= MIN_GROUP_SIZE:
                 # A feature no member has gives NaN (no target), not a warning.
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)

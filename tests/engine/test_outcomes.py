@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 
 from core.engine.explaining import build_explanations
-from core.engine.recommending import feature_recommendations
+from core.engine.recommending import (
+    ANY_PLACED,
+    feature_recommendations,
+    target_medians,
+)
 from core.engine.scoring import (
     NOT_PLACED,
     TrajectoryModel,
@@ -157,3 +161,16 @@ def test_driver_is_score_change_at_pool_mean() -> None:
     assert gpa["points"] == pytest.approx(expected)
     assert gpa["points"] > 0
     assert all(abs(driver["points"]) <= 100 for driver in drivers)
+
+
+def test_tiny_tier_group_gives_no_target() -> None:
+    gpas = [5.0 + 0.1 * number for number in range(40)]
+    tiers: list[str | None] = ["none"] * 20 + ["Tier3"] * 17 + ["Tier1"] * 3
+    model = TrajectoryModel(_alumni("Civil", gpas, tiers), ["gpa", "attendance"])
+    model.score(_students([6.0], "Civil"))
+
+    medians = target_medians(model)
+
+    assert ("Civil", 2) in medians
+    assert ("Civil", 0) not in medians
+    assert ("Civil", ANY_PLACED) in medians
