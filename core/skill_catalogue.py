@@ -12,6 +12,7 @@ catalogue's.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 
 import pandas as pd
@@ -31,8 +32,12 @@ SKILL_NAME_MAX_CHARS = 120
 
 
 def skill_key(name: str) -> str:
-    """Return ``name`` trimmed and case-folded, the key that skill names match by."""
-    return name.strip().casefold()
+    """Return the key that skill names match by: NFKC form, trimmed, case-folded.
+
+    NFKC makes "Café" typed with a combining accent (as macOS writes it) match
+    the precomposed one.
+    """
+    return unicodedata.normalize("NFKC", name).strip().casefold()
 
 
 def check_name_length(name: str) -> None:
@@ -123,7 +128,7 @@ def save_catalogue_entry(
     than 0.5, 1.0 or 2.0, or empty reasoning.
     """
     require_role(session, viewer, ADMINS, "change market weight")
-    name = name.strip()
+    name = unicodedata.normalize("NFC", name).strip()
     reasoning = reasoning.strip()
     if not name:
         raise ValueError("skill name is empty: enter the skill's name")

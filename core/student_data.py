@@ -8,6 +8,7 @@ is active, and withdrawing consent deletes them.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -114,7 +115,7 @@ def save_skill(
     has the skill, else it is ``DEFAULT_MARKET_WEIGHT``.
     """
     student_id = require_own_student(session, viewer, "save a skill")
-    name = name.strip()
+    name = unicodedata.normalize("NFC", name).strip()
     if not name:
         raise ValueError("skill name is empty: enter a skill name")
     check_name_length(name)

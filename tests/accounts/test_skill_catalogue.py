@@ -31,7 +31,13 @@ def _skill_weights(engine: Engine, student_id: int) -> dict[str, tuple[float, st
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("Python", "python"), ("  PYTHON ", "python"), ("Straße", "strasse")],
+    [
+        ("Python", "python"),
+        ("  PYTHON ", "python"),
+        ("Straße", "strasse"),
+        ("Cafe\u0301", "café"),
+        ("CAFÉ", "café"),
+    ],
 )
 def test_skill_key_trims_and_casefolds(name: str, expected: str) -> None:
     assert skill_key(name) == expected
