@@ -21,7 +21,9 @@ used only to break the metrics down.
 
 Metrics, on the binary "placed" outcome with P(placed) = 1 - P(not placed), clipped
 to [0, 1] against rounding: ROC AUC, Brier score and a 10-bin reliability curve. AUC
-is None, with the reason in ``auc_note``, when the scored rows have one outcome.
+is the mean of the folds' AUCs (one fold for a year split), because the folds'
+models differ; it is None, with the reason in ``auc_note``, when no fold's scored
+rows have both outcomes.
 Tier accuracy is the share of placed test alumni with a known tier whose most likely
 class is that tier, and None when there are none. Coverage is the share of test rows
 not abstained. The engine's metrics are over the rows it scored.
@@ -176,16 +178,34 @@ def _placed_probability(probabilities: np.ndarray) -> np.ndarray:
     return np.clip(1.0 - probabilities[:, NOT_PLACED], 0.0, 1.0)
 
 
+def _fold_auc(placed: np.ndarray, probability: np.ndarray, folds: np.ndarray) -> float:
+    """Return the mean over folds of each fold's AUC (folds with both outcomes).
+
+    Pooling the folds' predictions into one AUC would compare probabilities
+    from models trained on different rows: the base rate, constant within each
+    fold, then scored far below 0.5 because a fold with more placed test rows
+    had fewer placed training rows.
+    """
+    values = [
+        roc_auc_score(placed[folds == fold], probability[folds == fold])
+        for fold in np.unique(folds)
+        if len(np.unique(placed[folds == fold])) == 2
+    ]
+    return float(np.mean(values))
+
+
 def _metrics(
     placed: np.ndarray,
     probabilities: np.ndarray,
     codes: np.ndarray,
     scored: np.ndarray,
     tested: np.ndarray,
+    folds: np.ndarray,
 ) -> dict[str, Any]:
     # Coverage counts the test rows only, the same denominator for every model.
     coverage = float(scored[tested].mean()) if tested.any() else 0.0
     placed, probabilities, codes = placed[scored], probabilities[scored], codes[scored]
+    folds = folds[scored]
     if not len(placed):
         return {
             "auc": None,
@@ -197,8 +217,11 @@ def _metrics(
         }
     placed_probability = _placed_probability(probabilities)
     auc, auc_note = None, None
-    if len(np.unique(placed)) == 2:
-        auc = float(roc_auc_score(placed, placed_probability))
+    if any(len(np.unique(placed[folds == fold])) == 2 for fold in np.unique(folds)):
+        auc = _fold_auc(placed, placed_probability, folds)
+    elif len(np.unique(placed)) == 2:
+        auc = None
+        auc_note = "AUC is undefined because no test fold has both outcomes"
     else:
         outcome = "Placed" if placed[0] else "Not Placed"
         auc_note = f"AUC is undefined because every scored test alumnus is {outcome}"
@@ -307,7 +330,9 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
     logistic_p = np.full((len(alumni), len(OUTCOMES)), np.nan)
     engine_scored = np.zeros(len(alumni), dtype=bool)
     tested = np.zeros(len(alumni), dtype=bool)
-    for train_rows, test_rows in splits:
+    folds = np.full(len(alumni), -1)
+    for number, (train_rows, test_rows) in enumerate(splits):
+        folds[test_rows] = number
         train, test = alumni.iloc[train_rows], alumni.iloc[test_rows]
         result = TrajectoryModel(train, features).score(test)
         engine_p[test_rows] = result.probabilities
@@ -322,9 +347,13 @@ def run_backtest(alumni: pd.DataFrame) -> dict[str, Any]:
         "split": split_name,
         "features": features,
         "test_rows": int(tested.sum()),
-        "engine": _metrics(placed, engine_p, codes, engine_scored & tested, tested),
-        "base_rate": _metrics(placed, base_p, codes, tested, tested),
-        "logistic_regression": _metrics(placed, logistic_p, codes, tested, tested),
+        "engine": _metrics(
+            placed, engine_p, codes, engine_scored & tested, tested, folds
+        ),
+        "base_rate": _metrics(placed, base_p, codes, tested, tested, folds),
+        "logistic_regression": _metrics(
+            placed, logistic_p, codes, tested, tested, folds
+        ),
     }
     report["notes"] = _notes(report, cleared)
     probability = _placed_probability(np.nan_to_num(engine_p, nan=0.0))

@@ -39,6 +39,11 @@ def test_engine_beats_base_rate(college_report: dict) -> None:
     assert engine["brier"] < base["brier"]
 
 
+def test_base_rate_auc_is_chance(college_report: dict) -> None:
+    # A constant prediction within each fold ranks nothing.
+    assert college_report["base_rate"]["auc"] == pytest.approx(0.5)
+
+
 def test_gender_is_never_a_feature(college_report: dict) -> None:
     assert "gender" not in college_report["features"]
     groups = {row["group"] for row in college_report["fairness"]["gender"]}
