@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from core.access import Viewer
@@ -81,7 +82,8 @@ def _headline(score: views.ScoreView) -> None:
         f"Trend: {trend}. Computed {score.computed_at:%Y-%m-%d %H:%M} UTC. The range "
         "in brackets is a 95 % interval."
     )
-    if (score.confidence or 0.0) < LOW_CONFIDENCE:
+    # Compared as displayed, so "25%" never comes with the warning.
+    if round(score.confidence or 0.0, 2) < LOW_CONFIDENCE:
         st.warning(
             "Few alumni resemble this profile closely, so the score is uncertain and "
             "its range is wide. Treat it as a rough guide."
@@ -149,6 +151,12 @@ def _evidence(explanation: dict[str, Any], similar_count: int) -> None:
     left, right = st.columns(2)
     _drivers(left, "Pulling the score up", explanation.get("drivers_up", []))
     _drivers(right, "Pulling the score down", explanation.get("drivers_down", []))
+    st.caption(
+        "Each driver is how the score changes if that value moved to the average of "
+        "the comparison group. Recommendations instead price a move to placed alumni "
+        "one tier up. Because the most similar alumni change as values change, the "
+        "two can point different ways for the same feature."
+    )
 
 
 def _drivers(column: Any, heading: str, drivers: list[dict[str, Any]]) -> None:
@@ -217,16 +225,22 @@ def main() -> None:
         return
     latest = scores[0]
     if latest.abstain_reason is not None:
+        advice = (
+            "Check that the student's GPA and attendance are recorded"
+            if "GPA or attendance" in latest.abstain_reason
+            else "Staff can import alumni of this major"
+        )
         st.warning(
-            f"No score: {latest.abstain_reason}. Staff can import alumni of this "
-            "major or complete the student's GPA and attendance, and the next "
-            "rescoring gives a score."
+            f"No score: {latest.abstain_reason}. {advice}, and the next rescoring "
+            "gives a score."
         )
         return
 
     _what_changed(change)
     _headline(latest)
-    if len(history) > 1:
+    # The history chart shows one score per day, so it needs two distinct days.
+    history_days = pd.to_datetime(history["computed_at"], utc=True).dt.floor("D")
+    if history_days.nunique() > 1:
         left, right = st.columns(2)
         left.plotly_chart(
             probabilities_figure(latest.probabilities), key="probabilities"
@@ -235,7 +249,7 @@ def main() -> None:
     else:
         # One full-width chart: an empty second column left a blank gap.
         st.plotly_chart(probabilities_figure(latest.probabilities), key="probabilities")
-        st.caption("The score history line appears after a second score.")
+        st.caption("The score history line appears once scores span two days.")
     _evidence(latest.explanation, latest.similar_alumni_count)
     _recommendations(viewer, items)
 

@@ -81,11 +81,11 @@ CONFIDENCE_HALF_COUNT = 5.0
 _Z_95 = 1.96
 _MAX_VARIANCE = 50.0**2
 
-ABSTAIN_NO_ALUMNI = "not enough comparable alumni, because none of this major exist"
+ABSTAIN_NO_ALUMNI = "not enough comparable alumni, because none of this major exists"
 ABSTAIN_EMPTY = "not enough comparable alumni, because none have been imported"
 ABSTAIN_NO_SHARED = (
-    "not enough comparable alumni, because the alumni of {pool} share no GPA or "
-    "attendance value the student's can be compared with"
+    "not enough comparable alumni, because no alumnus of {pool} shares a "
+    "comparable GPA or attendance value with the student"
 )
 
 

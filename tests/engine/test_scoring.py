@@ -149,7 +149,7 @@ def test_missing_student_values_abstain() -> None:
     assert np.isnan(result.score[0])
     assert result.neighbour_count[0] == 0
     assert result.abstain_reason[0] is not None
-    assert "share no" in result.abstain_reason[0]
+    assert "shares a comparable" in result.abstain_reason[0]
 
 
 def test_no_shared_features_abstains() -> None:
