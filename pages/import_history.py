@@ -57,10 +57,10 @@ def _undo_controls(viewer: Viewer, import_id: int, kind: str, written: int) -> N
     except ImportFailure as error:
         st.error(str(error))
         return
-    st.session_state[FLASH_KEY] = (
-        f"Undid import #{import_id}: removed {removed:,} rows. Stored scores still "
-        "reflect them until the next rescoring."
-    )
+    flash = f"Undid import #{import_id}: removed {removed:,} rows."
+    if kind != "roster":
+        flash += " Stored scores still reflect them until the next rescoring."
+    st.session_state[FLASH_KEY] = flash
     st.rerun()
 
 

@@ -17,7 +17,7 @@ from core.importing.roster import import_roster
 from core.importing.validation import ImportPlan
 from core.importing.writing import Importer, ImportResult, import_alumni
 from db.migrate import upgrade_to_head
-from db.models import ImportKind
+from db.models import Import, ImportKind
 from db.session import session_scope
 
 PAGE = "command line"
@@ -185,4 +185,8 @@ def run_undo_import(args: argparse.Namespace, engine: Engine) -> None:
     except ImportFailure as error:
         _fail(str(error))
     print(f"Undid import #{args.import_id}: removed {removed} rows.")
-    print(RESCORE_AFTER_UNDO)
+    with session_scope(engine) as session:
+        record = session.get(Import, args.import_id)
+        # A roster's students go with their scores, so only alumni need one.
+        if record is not None and record.kind is ImportKind.ALUMNI:
+            print(RESCORE_AFTER_UNDO)
