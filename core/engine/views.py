@@ -16,7 +16,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import STUDENT_READERS, Viewer, require_role, require_student_access
+from core.access import (
+    STUDENT_READERS,
+    AccessDenied,
+    Viewer,
+    require_role,
+    require_student_access,
+)
 from db.models import (
     EngineRun,
     Recommendation,
@@ -197,13 +203,19 @@ def set_recommendation_completed(
     category when one exists, so it is not lost. Returns the id of the row
     that was changed.
     """
+    require_role(session, viewer, frozenset({Role.STUDENT}), "complete recommendation")
     recommendation = session.get(Recommendation, recommendation_id)
+    # Another student's recommendation gets the same error as a missing one, so
+    # ids cannot be probed; the attempt is still audited as a denial.
+    if recommendation is not None and recommendation.student_id != viewer.student_id:
+        try:
+            require_student_access(
+                session, viewer, recommendation.student_id, "complete recommendation"
+            )
+        except AccessDenied:
+            recommendation = None
     if recommendation is None:
         raise LookupError(f"recommendation {recommendation_id} not found")
-    require_role(session, viewer, frozenset({Role.STUDENT}), "complete recommendation")
-    require_student_access(
-        session, viewer, recommendation.student_id, "complete recommendation"
-    )
     newest_score_id = session.scalar(
         select(TrajectoryScore.id)
         .where(TrajectoryScore.student_id == recommendation.student_id)

@@ -369,3 +369,26 @@ def test_case_variant_catalogue_counted_once(engine: Engine) -> None:
     assert students["skill_score"].iloc[0] == pytest.approx((2 * 80 + 40) / 3)
     assert len(skills) == 2
     assert skills.set_index("name").loc["python", "market_weight"] == 2.0
+
+
+def test_tick_on_other_students_row_not_found(engine: Engine) -> None:
+    _setup(engine)
+    rescore_students(engine, now=START)
+    with session_scope(engine) as session:
+        other = make_viewer(session, Role.STUDENT, make_student(session))
+        foreign_id = session.scalars(select(Recommendation.id)).first()
+        missing_id = (session.scalar(select(func.max(Recommendation.id))) or 0) + 1
+    assert foreign_id is not None
+
+    with session_scope(engine) as session:
+        with pytest.raises(LookupError, match=f"recommendation {foreign_id} not"):
+            views.set_recommendation_completed(session, other, foreign_id, True)
+        with pytest.raises(LookupError, match=f"recommendation {missing_id} not"):
+            views.set_recommendation_completed(session, other, missing_id, True)
+    with session_scope(engine) as session:
+        denials = session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action == "access_denied"
+            )
+        )
+        assert denials == 1
