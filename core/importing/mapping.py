@@ -364,16 +364,29 @@ def match_header(header: str, kind: ImportKind) -> tuple[str | None, float]:
     return table[close[0]], ratio
 
 
+# Share of a sample's filled cells that must be numbers for an unmatched alumni
+# column to be kept as an extra numeric feature.
+NUMERIC_COLUMN_SHARE = 0.9
+
+
 def _is_numeric_column(values: pd.Series) -> bool:
+    """Return True when most filled sample cells are numbers.
+
+    A few cells that do not parse are kept as the column's invalid cells, so
+    the validation report names them, as it would for a bad cell beyond the
+    sample. Requiring every cell to parse dropped the whole column silently.
+    """
     filled = [value for value in values if value != ""]
     if not filled:
         return False
-    try:
-        for value in filled:
+    parsed = 0
+    for value in filled:
+        try:
             parse_number(value)
-    except ValueProblem:
-        return False
-    return True
+        except ValueProblem:
+            continue
+        parsed += 1
+    return parsed >= NUMERIC_COLUMN_SHARE * len(filled)
 
 
 def propose_targets(

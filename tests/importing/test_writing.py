@@ -376,3 +376,20 @@ def test_legacy_xls_imported(engine: Engine, tmp_path: Path) -> None:
     assert stored["Asha"].company_tier is not None
     assert stored["Asha"].company_tier.value == "Tier1"
     assert stored["Ravi"].placement_status.value == "Not Placed"
+
+
+@pytest.mark.parametrize("bad_value", ["abc", "inf"])
+def test_bad_cell_in_extra_column_reported(engine: Engine, bad_value: str) -> None:
+    lines = ["name,major,graduation_year,gpa,placement_status,hackathon_score"]
+    for number in range(300):
+        score = bad_value if number == 4 else str(50 + number % 40)
+        lines.append(f"Alumnus {number},CSE,2023,7.5,Placed,{score}")
+    data = ("\n".join(lines) + "\n").encode()
+
+    result = run_import(engine, data, "alumni.csv")
+
+    problems = [(p.row, p.column, p.value) for p in result.report.problems]
+    assert result.status == "rejected"
+    # The header is spreadsheet row 1, so data row 5 is row 6.
+    assert problems == [(6, "hackathon_score", bad_value)]
+    assert alumni_rows(engine) == []
