@@ -21,7 +21,8 @@ from db.models import MARKET_WEIGHTS, Role
 from db.session import session_scope, write_scope
 
 WEIGHT_LABELS = {0.5: "0.5 (low demand)", 1.0: "1.0 (normal)", 2.0: "2.0 (high demand)"}
-NEW_SKILL = "New skill"
+NEW_SKILL_LABEL = "New skill"
+SAVED_KEY = "catalogue_saved"
 
 # NOTE: estimated widths of one character in the table's default font, in
 # pixels. Wide characters (CJK) take about two narrow ones.
@@ -50,7 +51,7 @@ def _show_catalogue(catalogue: pd.DataFrame) -> None:
     st.dataframe(
         table,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "name": st.column_config.TextColumn(
                 "Skill", width=_name_width(catalogue["name"]), pinned=True
@@ -75,23 +76,28 @@ def _entry_form(
     viewer: Viewer, catalogue: pd.DataFrame, suggestions: list[str]
 ) -> None:
     names = list(catalogue["name"])
-    choice = st.selectbox(
-        "Skill", [NEW_SKILL, *names, *suggestions], key="catalogue_choice"
+    # None stands for a new skill, so a skill named "New skill" stays selectable.
+    choice: str | None = st.selectbox(
+        "Skill",
+        [None, *names, *suggestions],
+        format_func=lambda option: NEW_SKILL_LABEL if option is None else option,
+        key="catalogue_choice",
     )
     entry = catalogue[catalogue["name"] == choice]
+    # The keys name the chosen skill, so choosing another skill shows its values
+    # in place of the previous skill's edits.
+    suffix = "new" if choice is None else f"skill={choice}"
     current_weight = DEFAULT_MARKET_WEIGHT
     current_reasoning = ""
     if not entry.empty:
         current_weight = float(entry["market_weight"].iloc[0])
         current_reasoning = str(entry["reasoning"].iloc[0])
     with st.form("catalogue_form"):
-        # The keys name the chosen skill, so choosing another skill shows its
-        # values in place of the previous skill's edits.
         name = st.text_input(
             "Skill name",
-            value="" if choice == NEW_SKILL else choice,
+            value="" if choice is None else choice,
             max_chars=SKILL_NAME_MAX_CHARS,
-            key=f"catalogue_name:{choice}",
+            key=f"catalogue_name:{suffix}",
         )
         weight = st.radio(
             "Market weight",
@@ -99,12 +105,12 @@ def _entry_form(
             index=MARKET_WEIGHTS.index(current_weight),
             format_func=WEIGHT_LABELS.__getitem__,
             horizontal=True,
-            key=f"catalogue_weight:{choice}",
+            key=f"catalogue_weight:{suffix}",
         )
         reasoning = st.text_area(
             "Reasoning (shown with the weight)",
             value=current_reasoning,
-            key=f"catalogue_reasoning:{choice}",
+            key=f"catalogue_reasoning:{suffix}",
         )
         submitted = st.form_submit_button("Save weight", type="primary")
     if not submitted:
@@ -117,10 +123,15 @@ def _entry_form(
     except ValueError as error:
         st.error(str(error))
         return
-    st.success(
+    message = (
         f"Saved {name.strip()!r} at weight {weight}; {applied} student skills updated. "
         "Scores change at the next rescoring run."
     )
+    if choice is not None and name.strip() != choice:
+        message += f" The entry was renamed from {choice!r}."
+    # Rerun so the table above shows the saved weight.
+    st.session_state[SAVED_KEY] = message
+    st.rerun()
 
 
 def main() -> None:
@@ -143,6 +154,9 @@ def main() -> None:
             "Skills students entered that the catalogue does not list yet: "
             + ", ".join(suggestions)
         )
+    saved = st.session_state.pop(SAVED_KEY, None)
+    if saved:
+        st.success(saved)
     _entry_form(viewer, catalogue, suggestions)
 
 
