@@ -113,13 +113,32 @@ def load_alumni(connection: Connection) -> pd.DataFrame:
     for column in ("gpa", "attendance", "salary_min_lpa", "salary_max_lpa"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["vector_id"] = pd.to_numeric(frame["vector_id"]).astype(float)
-    extras = pd.DataFrame.from_records(_parse_json_list(texts), index=frame.index)
+    extras = _numeric_columns(_parse_json_list(texts), frame.index)
     extras = extras.drop(columns=[c for c in extras.columns if c in frame.columns])
-    extras = extras.apply(pd.to_numeric, errors="coerce").astype(float)
     # Values the importer rejects can remain from imports made before it did. They
     # are read as missing, because squaring 1e308 while scaling overflows.
     extras = extras.where(np.isfinite(extras) & (extras.abs() < NUMBER_ABS_MAX))
     return pd.concat([frame, extras], axis=1)
+
+
+def _numeric_columns(rows: list[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
+    """Return one float column per key of ``rows``, NaN where a row lacks the key.
+
+    Built column by column: ``DataFrame.from_records`` on a list of dictionaries
+    took most of the time of reading 20,000 alumni.
+    """
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    columns: dict[str, Any] = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        try:
+            columns[name] = np.array(values, dtype=float)
+        except (TypeError, ValueError):
+            # A value that is not a number (text from an old import) is missing.
+            columns[name] = pd.to_numeric(
+                pd.Series(values, dtype=object), errors="coerce"
+            ).to_numpy(dtype=float)
+    return pd.DataFrame(columns, index=index)
 
 
 def _parse_json_list(texts: list[str]) -> list[Any]:
