@@ -50,6 +50,11 @@ MAJORS = (
 )
 K = 15
 SEED = 7
+# Warm calls timed after the first one in each matching child process, and the
+# largest size (students x alumni) they are made for: a brute-force search of the
+# university size takes minutes, so there the first call is the figure.
+WARM_CALLS = 5
+WARM_CALLS_MAX_PAIRS = 2_000 * 20_000
 
 
 def _alumni_rows(count: int, rng: np.random.Generator) -> list[dict[str, Any]]:
@@ -164,21 +169,37 @@ def _child_matching(students: int, alumni: int, method: str) -> dict[str, Any]:
         extra["internship_count"] for extra in alumni_frame["extra_features"]
     ]
     features.append("internship_count")
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    if method == "engine":
-        matcher = Matcher(alumni_frame, features, K)
-        matcher.neighbours(student_frame)
-    else:
+
+    def search() -> None:
+        if method == "engine":
+            matcher = Matcher(alumni_frame, features, K)
+            matcher.neighbours(student_frame)
+            return
         # scikit-learn on the same features, scaled once over all alumni.
-        scaling = Scaling.fit(alumni_frame[features].to_numpy(dtype=float))
-        fitted, _ = scaling.transform(alumni_frame[features].to_numpy(dtype=float))
+        matrix = alumni_frame[features].to_numpy(dtype=float)
+        scaling = Scaling.fit(matrix)
+        fitted, _ = scaling.transform(matrix)
         queries, _ = scaling.transform(student_frame[features].to_numpy(dtype=float))
         index = NearestNeighbors(n_neighbors=K, algorithm=method).fit(fitted)
         index.kneighbors(queries)
+
+    # The first call in a fresh process pays one-time costs (lazy imports and
+    # caches in NumPy, pandas and scikit-learn) that are as large as a college
+    # search itself, so it is reported apart and the warm calls are timed.
+    started = time.perf_counter()
+    search()
+    first_call = time.perf_counter() - started
+    warm: list[tuple[float, float]] = []
+    for _ in range(WARM_CALLS if students * alumni <= WARM_CALLS_MAX_PAIRS else 0):
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        search()
+        warm.append((time.perf_counter() - started, time.process_time() - cpu_started))
+    seconds, cpu_seconds = min(warm) if warm else (first_call, first_call)
     return {
-        "seconds": time.perf_counter() - started,
-        "cpu_seconds": time.process_time() - cpu_started,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "first_call_seconds": first_call,
     }
 
 
@@ -322,12 +343,18 @@ def main() -> None:
         return
     results = run(args.sizes, args.postgres, args.repeats)
     print(f"Machine: {_machine()}; run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print("| size | step | best seconds | CPU seconds | runs | peak memory (MiB) |")
-    print("|---|---|---:|---:|---:|---:|")
+    print(
+        "| size | step | best seconds | CPU seconds | first call seconds | runs "
+        "| peak memory (MiB) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
     for row in results:
+        first_call = row.get("first_call_seconds")
+        first = "-" if first_call is None else f"{first_call:.2f}"
         print(
             f"| {row['size']} | {row['step']} | {row['seconds']:.2f} "
-            f"| {row['cpu_seconds']:.2f} | {row['runs']} | {row['peak_mib']:.0f} |"
+            f"| {row['cpu_seconds']:.2f} | {first} | {row['runs']} "
+            f"| {row['peak_mib']:.0f} |"
         )
 
 
