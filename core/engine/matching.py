@@ -244,6 +244,18 @@ def _pattern_codes(observed: np.ndarray) -> np.ndarray:
     return observed.astype(np.int64) @ weights
 
 
+def _rows_by_value(values: pd.Series) -> dict[str, np.ndarray]:
+    """Return the positions of each distinct value of ``values``, as text."""
+    codes, uniques = pd.factorize(values.astype(str))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return {
+        str(uniques[codes[group[0]]]): group
+        for group in np.split(order, bounds)
+        if len(group) and codes[group[0]] >= 0
+    }
+
+
 @dataclass
 class Neighbours:
     """The matched alumni of each student, padded to ``k`` columns.
@@ -289,14 +301,12 @@ class Matcher:
         self.k = k
         self.matrix = as_matrix(alumni, self.features)
         self.base = np.array([name in BASE_FEATURES for name in self.features])
-        majors = alumni["major"].astype(str).to_numpy() if len(alumni) else np.array([])
         self.major_sizes: dict[str, int] = {}
         self.pools: dict[str, Pool] = {}
-        for major, rows in pd.Series(np.arange(len(alumni))).groupby(majors):
-            positions = rows.to_numpy()
-            self.major_sizes[str(major)] = len(positions)
+        for major, positions in _rows_by_value(alumni["major"]).items():
+            self.major_sizes[major] = len(positions)
             if len(positions) >= MIN_MAJOR_ALUMNI:
-                self.pools[str(major)] = Pool.build(positions, self.matrix, self.base)
+                self.pools[major] = Pool.build(positions, self.matrix, self.base)
 
     def pool_key(self, major: str) -> str | None:
         """Return the pool a student of ``major`` is matched in, None to abstain."""
@@ -323,13 +333,18 @@ class Matcher:
         distances = np.full((count, width), np.inf)
         share = np.ones(count)
         matrix = as_matrix(students, self.features)
-        majors = students["major"].astype(str).to_numpy()
-        keys = [self.pool_key(major) for major in majors]
-        key_series = pd.Series(keys, dtype=object).fillna("")
-        for key, group in pd.Series(np.arange(count)).groupby(key_series.to_numpy()):
-            if key == "":
-                continue
-            rows = group.to_numpy()
+        keys: list[str | None] = [None] * count
+        own = np.zeros(count)
+        rows_by_key: dict[str, list[np.ndarray]] = {}
+        for major, rows in _rows_by_value(students["major"]).items():
+            key = self.pool_key(major)
+            own[rows] = self.major_sizes.get(major, 0)
+            for row in rows.tolist():
+                keys[row] = key
+            if key is not None:
+                rows_by_key.setdefault(key, []).append(rows)
+        for key, parts in rows_by_key.items():
+            rows = np.sort(np.concatenate(parts))
             found, found_distances, found_share = self.pool(key).query(
                 matrix[rows], self.k
             )
@@ -338,7 +353,4 @@ class Matcher:
             share[rows] = found_share
         fallback = np.array([key == self.ALL_MAJORS for key in keys], dtype=bool)
         matched = np.array([key is not None for key in keys], dtype=bool)
-        own = np.array(
-            [self.major_sizes.get(major, 0) for major in majors], dtype=float
-        )
         return Neighbours(alumni, distances, share, fallback, matched, keys, own)
