@@ -121,6 +121,9 @@ def resolve_viewer() -> Viewer | None:
         # AppTest supplies no real cookies, so anything but text is ignored.
         if not isinstance(token, str) or not token:
             return None
+    if not isinstance(token, str):
+        # Only a token this module stored, which is text, can be resumed.
+        return None
 
     with write_scope(app_engine()) as session:
         viewer = sessions.resume(session, token)
