@@ -3,6 +3,8 @@
 Rules:
 
 - A student is matched against the alumni of their own major, scaled on that major.
+  Majors are compared by ``major_key`` (Unicode NFKC form, case-folded), so
+  spellings that differ only in letter case or accent encoding are one major.
 - When the major has at least one but fewer than ``MIN_MAJOR_ALUMNI`` alumni, it is
   too thin to scale or match on alone. The student is then matched against all
   alumni, scaled on all alumni, and the result is flagged as a fallback, which
@@ -36,6 +38,7 @@ import pandas as pd
 from sklearn.neighbors import KDTree
 
 from core.engine.features import BASE_FEATURES, Scaling, as_matrix
+from core.importing.majors import major_key
 
 DEFAULT_K = 15
 
@@ -301,20 +304,34 @@ class Matcher:
         self.k = k
         self.matrix = as_matrix(alumni, self.features)
         self.base = np.array([name in BASE_FEATURES for name in self.features])
+        # Spellings of one major (letter case, accents in another Unicode form)
+        # share a pool, named after the spelling most of its alumni carry.
+        spellings: dict[str, list[tuple[str, np.ndarray]]] = {}
+        for major, positions in _rows_by_value(alumni["major"]).items():
+            spellings.setdefault(major_key(major), []).append((major, positions))
+        self.major_names: dict[str, str] = {}
         self.major_sizes: dict[str, int] = {}
         self.pools: dict[str, Pool] = {}
-        for major, positions in _rows_by_value(alumni["major"]).items():
-            self.major_sizes[major] = len(positions)
+        for key, groups in spellings.items():
+            name = max(groups, key=lambda group: len(group[1]))[0]
+            positions = np.sort(np.concatenate([rows for _, rows in groups]))
+            self.major_names[key] = name
+            self.major_sizes[name] = len(positions)
             if len(positions) >= MIN_MAJOR_ALUMNI:
-                self.pools[major] = Pool.build(positions, self.matrix, self.base)
+                self.pools[name] = Pool.build(positions, self.matrix, self.base)
+
+    def major_name(self, major: str) -> str | None:
+        """Return the alumni's spelling of ``major``, None when no alumnus has it."""
+        return self.major_names.get(major_key(major))
 
     def pool_key(self, major: str) -> str | None:
         """Return the pool a student of ``major`` is matched in, None to abstain."""
-        size = self.major_sizes.get(major, 0)
+        name = self.major_name(major)
+        size = 0 if name is None else self.major_sizes[name]
         if size == 0:
             return None
         if size >= MIN_MAJOR_ALUMNI:
-            return major
+            return name
         return self.ALL_MAJORS
 
     def pool(self, key: str) -> Pool:
@@ -338,7 +355,8 @@ class Matcher:
         rows_by_key: dict[str, list[np.ndarray]] = {}
         for major, rows in _rows_by_value(students["major"]).items():
             key = self.pool_key(major)
-            own[rows] = self.major_sizes.get(major, 0)
+            name = self.major_name(major)
+            own[rows] = 0 if name is None else self.major_sizes[name]
             for row in rows.tolist():
                 keys[row] = key
             if key is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -174,3 +176,28 @@ def test_tiny_tier_group_gives_no_target() -> None:
     assert ("Civil", 2) in medians
     assert ("Civil", 0) not in medians
     assert ("Civil", ANY_PLACED) in medians
+
+
+@pytest.mark.parametrize(
+    "spelling", ["computer science", "COMPUTER  SCIENCE", "Computer Science"]
+)
+def test_major_spellings_share_a_pool(spelling: str) -> None:
+    model = TrajectoryModel(_ladder(), ["gpa", "attendance"])
+
+    result = model.score(_students([7.0], spelling))
+
+    assert result.abstain_reason[0] is None
+    assert result.neighbours.pool_key == ["Computer Science"]
+    assert not result.neighbours.fallback[0]
+
+
+def test_accent_encodings_share_a_pool() -> None:
+    composed = unicodedata.normalize("NFC", "Génie Électrique")
+    decomposed = unicodedata.normalize("NFD", "Génie Électrique")
+    alumni = pd.concat([_ladder(composed, 30), _ladder(decomposed, 10)])
+    model = TrajectoryModel(alumni, ["gpa", "attendance"])
+
+    result = model.score(_students([7.0], decomposed))
+
+    assert result.neighbours.pool_key == [composed]
+    assert result.neighbours.own_major_alumni[0] == 40
