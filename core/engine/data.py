@@ -70,6 +70,11 @@ _ALUMNI_COLUMNS = (
 ALUMNI_FRAME_COLUMNS = tuple(column.key for column in _ALUMNI_COLUMNS[:-1])
 
 
+def _records_frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    return frame.astype(object) if frame.empty else frame
+
+
 def _frame(result: CursorResult[Any]) -> pd.DataFrame:
     # Plain tuples from the driver's cursor skip SQLAlchemy's per-row processing,
     # so the queries here select only columns that need none: numbers, text, enums
@@ -78,21 +83,20 @@ def _frame(result: CursorResult[Any]) -> pd.DataFrame:
     columns = list(result.keys())
     rows = result.cursor.fetchall()
     result.close()
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    return frame.astype(object) if frame.empty else frame
+    return _records_frame(rows, columns)
 
 
 def _frame_and_last_column(result: CursorResult[Any]) -> tuple[pd.DataFrame, list[Any]]:
     """Return the frame of all columns but the last, and the last as a plain list.
 
-    A JSON text column is parsed from the list: pandas would first convert it to a
-    string array, which costs more than the parsing.
+    A JSON text column is parsed from the list. pandas would first convert it to
+    a string array, which costs more than the parsing.
     """
     columns = list(result.keys())
     rows = result.cursor.fetchall()
     result.close()
-    frame = pd.DataFrame.from_records([row[:-1] for row in rows], columns=columns[:-1])
-    return frame.astype(object) if frame.empty else frame, [row[-1] for row in rows]
+    frame = _records_frame([row[:-1] for row in rows], columns[:-1])
+    return frame, [row[-1] for row in rows]
 
 
 def load_alumni(connection: Connection) -> pd.DataFrame:

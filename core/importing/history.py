@@ -32,23 +32,26 @@ class EarlierImport:
     created_at: datetime
     created_by: str | None
 
-    def describe_in_preview(self) -> str:
-        """Return a sentence naming the earlier import, shown before importing."""
+    def _label(self) -> str:
         who = f" by {self.created_by}" if self.created_by else ""
         return (
-            f"This file was already imported as import #{self.import_id} "
-            f"({self.file_name!r}, {self.created_at:%Y-%m-%d %H:%M} UTC{who}), so "
-            "importing it again adds nothing. Undo that import on the Import "
-            "history page first to import the file again."
+            f"import #{self.import_id} "
+            f"({self.file_name!r}, {self.created_at:%Y-%m-%d %H:%M} UTC{who})"
+        )
+
+    def describe_in_preview(self) -> str:
+        """Return a sentence naming the earlier import, shown before importing."""
+        return (
+            f"This file was already imported as {self._label()}, so importing it "
+            "again adds nothing. Undo that import on the Import history page first "
+            "to import the file again."
         )
 
     def describe(self) -> str:
         """Return a sentence naming the earlier import, for the user."""
-        who = f" by {self.created_by}" if self.created_by else ""
         return (
-            f"this file was already imported as import #{self.import_id} "
-            f"({self.file_name!r}, {self.created_at:%Y-%m-%d %H:%M} UTC{who}); "
-            "nothing was added. Undo that import first to import the file again"
+            f"this file was already imported as {self._label()}; nothing was added. "
+            "Undo that import first to import the file again"
         )
 
 
