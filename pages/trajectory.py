@@ -10,6 +10,7 @@ import streamlit as st
 from core.access import Viewer
 from core.engine import views
 from core.engine.charts import history_figure, probabilities_figure
+from core.engine.scoring import abstain_advice
 from dashboard.guard import require_viewer
 from dashboard.resources import app_engine
 from db.models import Role
@@ -225,14 +226,10 @@ def main() -> None:
         return
     latest = scores[0]
     if latest.abstain_reason is not None:
-        advice = (
-            "Check that the student's GPA and attendance are recorded"
-            if "GPA or attendance" in latest.abstain_reason
-            else "Staff can import alumni of this major"
-        )
         st.warning(
-            f"No score: {latest.abstain_reason}. {advice}, and the next rescoring "
-            "gives a score."
+            f"No score: {latest.abstain_reason}. "
+            f"{abstain_advice(latest.abstain_reason)}, and the next rescoring gives "
+            "a score."
         )
         return
 

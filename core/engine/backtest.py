@@ -182,8 +182,8 @@ def _fold_auc(placed: np.ndarray, probability: np.ndarray, folds: np.ndarray) ->
     """Return the mean over folds of each fold's AUC (folds with both outcomes).
 
     Pooling the folds' predictions into one AUC would compare probabilities
-    from models trained on different rows: the base rate, constant within each
-    fold, then scored far below 0.5 because a fold with more placed test rows
+    from models trained on different rows. The base rate, constant within each
+    fold, then scored far below 0.5, because a fold with more placed test rows
     had fewer placed training rows.
     """
     values = [

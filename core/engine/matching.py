@@ -161,8 +161,8 @@ class Pool:
         the full alumni frame, nearest first, and are followed by -1 with distance
         ``inf`` where fewer than ``k`` alumni are eligible (see the module notes).
         The compared share of a student is the mean, over its neighbours, of the
-        share of comparable columns observed on both sides (0 with none), where a
-        column with one value across the pool counts only if the student has it.
+        share of comparable columns observed on both sides (0 with none). A column
+        with one value across the pool counts only if the student has that value.
         """
         k = min(k, len(self.rows))
         student_observed = ~np.isnan(matrix[:, self.comparable])

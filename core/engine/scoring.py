@@ -89,6 +89,15 @@ ABSTAIN_NO_SHARED = (
 )
 
 
+def abstain_advice(reason: str) -> str:
+    """Return what staff can do about a stored abstention ``reason``."""
+    # Reasons are stored as text, so the no-shared-values reason is recognised
+    # by the fixed part of its template, before the pool's name.
+    if reason.startswith(ABSTAIN_NO_SHARED.split("{pool}")[0]):
+        return "Check that the student's GPA and attendance are recorded"
+    return "Staff can import alumni of this major"
+
+
 def _abstain_reason(pool_key: str | None, has_alumni: bool) -> str:
     """Return the reason a student matched in ``pool_key`` gets no score."""
     if not has_alumni:

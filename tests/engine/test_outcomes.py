@@ -17,6 +17,7 @@ from core.engine.recommending import (
 from core.engine.scoring import (
     NOT_PLACED,
     TrajectoryModel,
+    abstain_advice,
     predicted_outcomes,
 )
 
@@ -201,3 +202,14 @@ def test_accent_encodings_share_a_pool() -> None:
 
     assert result.neighbours.pool_key == [composed]
     assert result.neighbours.own_major_alumni[0] == 40
+
+
+def test_abstain_advice_follows_reason() -> None:
+    model = TrajectoryModel(_ladder(), ["gpa"])
+    missing_values = model.score(_students([float("nan")], "Computer Science"))
+    no_alumni = model.score(_students([7.0], "Aerospace"))
+
+    assert missing_values.abstain_reason[0] is not None
+    assert no_alumni.abstain_reason[0] is not None
+    assert abstain_advice(missing_values.abstain_reason[0]).startswith("Check")
+    assert abstain_advice(no_alumni.abstain_reason[0]).startswith("Staff can import")
